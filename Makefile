@@ -1,0 +1,25 @@
+# The README's two commands: `make run` (the main job) and `make test`.
+# Each creates .venv and installs what it needs on first use.
+VENV := .venv
+PY := $(VENV)/bin/python
+VARIANTLAB := $(VENV)/bin/variantlab
+SHARED_MNIST := ../shared/data/mnist
+
+.PHONY: run test
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	bash scripts/ensure-system.sh fashion-mnist
+	$(VARIANTLAB) derive --dob 18/03/02 --roll B20AI052 --program btech --first Ayush --last Abrol
+
+# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
+test: $(VENV)/.installed
+	bash scripts/ensure-system.sh fashion-mnist chromium
+	if [ -d $(SHARED_MNIST) ]; then $(VARIANTLAB) data import --dataset mnist $(SHARED_MNIST); fi
+	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc

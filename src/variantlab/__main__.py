@@ -1,0 +1,3 @@
+from variantlab.cli import app
+
+app(prog_name="variantlab")
