@@ -52,3 +52,77 @@ def derive_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: 
     for row in variant_table(variant):
         table.add_row(*row)
     console.print(table)
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Find, verify, import and look at the datasets.")
+app.add_typer(data_app, name="data")
+DATASET = typer.Option(..., "--dataset", help="fashion_mnist, mnist or cifar10.")
+CLASSES = typer.Option("1,3,5,7,9", "--classes", help="The five classes, comma-separated.")
+DATA_DIR = typer.Option(None, "--data-dir", help="A folder holding the dataset's files; used alone when given.")
+
+
+def parse_classes(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(c) for c in text.split(","))
+    except ValueError:
+        raise UserError(f"classes {text!r} must be comma-separated integers, e.g. 1,3,5,7,9") from None
+
+
+@data_app.command("info")
+def data_info(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DATA_DIR,
+              as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
+    """Where the dataset's files were found, and the sizes of the class subset."""
+    from variantlab.datasets import load, select_classes
+
+    with user_errors():
+        subset = select_classes(load(dataset, data_dir), parse_classes(classes))
+    info = {"dataset": dataset, "source": subset.source, "classes": list(subset.classes),
+            "train_size": len(subset.train.labels), "test_size": len(subset.test.labels),
+            "train_class_counts": subset.class_counts(subset.train),
+            "test_class_counts": subset.class_counts(subset.test)}
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    console.print(f"[bold]{dataset}[/] from {info['source']}")
+    table = Table("class", "train", "test")
+    for name, count in info["train_class_counts"].items():
+        table.add_row(name, str(count), str(info["test_class_counts"][name]))
+    table.add_row("[bold]total", str(info["train_size"]), str(info["test_size"]))
+    console.print(table)
+
+
+@data_app.command("import")
+def data_import(folder: str = typer.Argument(..., help="A folder holding the dataset's files (plain or .gz)."),
+                dataset: str = DATASET):
+    """Verify a folder of dataset files and copy it into variantlab's cache; every command then finds it."""
+    from variantlab.datasets import import_folder
+
+    with user_errors():
+        target = import_folder(dataset, folder)
+    typer.echo(f"{dataset}: verified and imported into {target}")
+
+
+@data_app.command("show")
+def data_show(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DATA_DIR,
+              augmentation: str = typer.Option("flip_random_noise", "--augmentation",
+                                               help="flip_random_noise or rotate_gaussian_noise."),
+              profile: str = typer.Option("fast", "--profile", help="Whose noise settings: fast or faithful."),
+              seed: int = typer.Option(0, "--seed"), out: str = typer.Option("augmentation.png", "--out")):
+    """Draw the augmentation grid (original, geometric, noise, both) of a few training images."""
+    import torch
+
+    from variantlab.augment import for_variant
+    from variantlab.config import get_profile
+    from variantlab.datasets import load, select_classes, to_float
+    from variantlab.figures import augmentation_grid
+
+    with user_errors():
+        if augmentation not in ("flip_random_noise", "rotate_gaussian_noise"):
+            raise UserError(f"augmentation {augmentation!r} is not one of: flip_random_noise, rotate_gaussian_noise")
+        p = get_profile(profile)
+        subset = select_classes(load(dataset, data_dir), parse_classes(classes))
+    aug = for_variant(augmentation, p.random_noise, p.noise_strength, p.noise_clip)
+    generator = torch.Generator().manual_seed(seed)
+    pick = torch.randperm(len(subset.train.labels), generator=generator)[:8]
+    augmentation_grid(to_float(subset.train.images[pick]), aug, generator, out)
+    typer.echo(f"wrote {out}")
