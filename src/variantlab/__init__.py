@@ -1,6 +1,9 @@
 """variantlab: a student's exam variant, derived, trained and reported."""
 
-from variantlab.rules import Variant, derive
-from variantlab.student import Student, parse_student
+__version__ = "0.1.0"
 
-__all__ = ["Student", "Variant", "derive", "parse_student"]
+from variantlab.pipeline import run  # noqa: E402  (pipeline reads __version__)
+from variantlab.rules import Variant, derive  # noqa: E402
+from variantlab.student import Student, parse_student  # noqa: E402
+
+__all__ = ["Student", "Variant", "derive", "parse_student", "run"]

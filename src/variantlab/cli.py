@@ -2,6 +2,7 @@
 
 import json
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -126,3 +127,45 @@ def data_show(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DA
     pick = torch.randperm(len(subset.train.labels), generator=generator)[:8]
     augmentation_grid(to_float(subset.train.images[pick]), aug, generator, out)
     typer.echo(f"wrote {out}")
+
+
+def parse_settings(items: list[str]) -> dict:
+    settings = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--set {item!r} must look like KEY=VALUE, e.g. --set cnn.lr=0.002")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
+@app.command("run")
+def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str = FIRST, last: str = LAST,
+            profile: str = typer.Option("fast", "--profile", help="fast (the default, tuned) or faithful "
+                                        "(the reference solution exactly)."),
+            seed: int = typer.Option(0, "--seed"),
+            epochs: int = typer.Option(None, "--epochs", help="Epochs for every model (a quick look)."),
+            train_limit: int = typer.Option(None, "--train-limit", help="Use only the first N training images."),
+            device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+            out: str = typer.Option(None, "--out", help="Output folder [default: runs/<roll>-<profile>-<seed>]."),
+            data_dir: str = DATA_DIR,
+            settings: list[str] = typer.Option([], "--set", help="Override one profile setting, KEY=VALUE "
+                                               "(e.g. cnn.lr=0.002, epochs=3, precision=fp32); repeatable.")):
+    """Train the variant's CNN, autoencoder and AE classifier and write the report folder."""
+    from variantlab.errors import TrainingDiverged
+    from variantlab.pipeline import run
+
+    with user_errors():
+        try:
+            results = run(dob, roll, program, first, last, profile=profile, seed=seed, epochs=epochs,
+                          train_limit=train_limit, device=device, out=out, data_dir=data_dir,
+                          settings=parse_settings(settings))
+        except TrainingDiverged as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(1) from None
+    folder = Path(out) if out else Path("runs") / f"{results['student']['roll']}-{results['profile']}-{seed}"
+    console.print(f"CNN test accuracy [bold]{100 * results['cnn']['test_accuracy']:.2f} %[/], "
+                  f"AE classifier [bold]{100 * results['ae_classifier']['test_accuracy']:.2f} %[/], "
+                  f"autoencoder test MSE {results['autoencoder']['test_mse']:.4f}")
+    console.print(f"{results['timings']['total_seconds']:.0f} s on {results['device_name']}; "
+                  f"report: {folder / 'report.html'}")

@@ -1,5 +1,21 @@
-"""The one exception type for a user's mistake: the CLI prints it as one line and exits 2."""
+"""The exceptions the command line turns into one clear line instead of a traceback."""
 
 
 class UserError(ValueError):
-    """Bad input from a person (details, arguments, files they pointed at); never a bug."""
+    """Bad input from a person (details, arguments, files they pointed at); never a bug. Exit 2."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; training stopped before the bad weights were saved. Exit 1."""
+
+    def __init__(self, epoch: int, step: int, value: float):
+        super().__init__(epoch, step, value)
+        self.epoch, self.step, self.value = epoch, step, value
+        self.label = "model"
+        self.checkpoint = None
+
+    def __str__(self) -> str:
+        kept = (f"the last good checkpoint ({self.checkpoint}, end of epoch {self.epoch - 1}) is kept"
+                if self.checkpoint else "no epoch had finished, so there is no checkpoint")
+        return (f"{self.label}: the training loss became {self.value} at epoch {self.epoch}, step {self.step}; "
+                f"training stopped and {kept}. A lower learning rate or fp32 (--set precision=fp32) may help")

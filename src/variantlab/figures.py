@@ -44,3 +44,107 @@ def augmentation_grid(images: torch.Tensor, aug: Augmentation, generator: torch.
         axes[r][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
     fig.suptitle("Augmentation, one row per kind", fontsize=9)
     return _save(fig, path)
+
+
+def training_curves(history: list[dict], title: str, path: Path) -> Path:
+    """Loss (and accuracy, for classifiers) per epoch, training and validation."""
+    epochs = [h["epoch"] for h in history]
+    has_accuracy = "train_accuracy" in history[0]
+    fig, axes = plt.subplots(1, 2 if has_accuracy else 1, figsize=(9 if has_accuracy else 4.5, 3.2), squeeze=False)
+    panels = [("loss", "train_loss", "val_loss")] + ([("accuracy", "train_accuracy", "val_accuracy")]
+                                                     if has_accuracy else [])
+    for ax, (name, train_key, val_key) in zip(axes[0], panels):
+        ax.plot(epochs, [h[train_key] for h in history], "o-", label="training")
+        if val_key in history[0]:
+            ax.plot(epochs, [h[val_key] for h in history], "s--", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def compare_curves(cnn: list[dict], ae_classifier: list[dict], path: Path) -> Path:
+    """The CNN and the AE classifier on one plot: training loss and accuracy per epoch."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for history, label in ((cnn, "CNN"), (ae_classifier, "AE classifier")):
+        epochs = [h["epoch"] for h in history]
+        axes[0].plot(epochs, [h["train_loss"] for h in history], "o-", label=label)
+        axes[1].plot(epochs, [h["train_accuracy"] for h in history], "o-", label=label)
+        if "val_accuracy" in history[0]:
+            axes[1].plot(epochs, [h["val_accuracy"] for h in history], "s--", label=f"{label} (validation)")
+    for ax, name in zip(axes, ("training loss", "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("CNN against AE classifier", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def reconstructions(originals: torch.Tensor, rebuilt: torch.Tensor, noisy: torch.Tensor, rebuilt_noisy: torch.Tensor,
+                    path: Path) -> Path:
+    rows = [("original", originals), ("reconstruction", rebuilt), ("noisy input", noisy),
+            ("reconstruction of noisy", rebuilt_noisy)]
+    fig, axes = plt.subplots(len(rows), len(originals), figsize=(1.1 * len(originals), 1.2 * len(rows)),
+                             squeeze=False)
+    for r, (label, batch) in enumerate(rows):
+        for c in range(len(originals)):
+            _show(axes[r][c], batch[c])
+        axes[r][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
+    fig.suptitle("Test images and the autoencoder's reconstructions", fontsize=9)
+    return _save(fig, path)
+
+
+def confusion(matrix: list[list[int]], rows: list[str], columns: list[str], title: str, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(1.0 * len(columns) + 2, 0.8 * len(rows) + 1.5))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    peak = max(max(r) for r in matrix)
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                    color="white" if value > peak / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def misclassified(images: torch.Tensor, true_names: list[str], predicted_names: list[str], title: str,
+                  path: Path) -> Path:
+    count = max(len(images), 1)
+    fig, axes = plt.subplots(1, count, figsize=(1.3 * count, 1.8), squeeze=False)
+    for c in range(len(images)):
+        _show(axes[0][c], images[c], f"true {true_names[c]}\npred {predicted_names[c]}")
+    if not len(images):
+        axes[0][0].axis("off")
+        axes[0][0].text(0.5, 0.5, "no test image misclassified", ha="center", va="center")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def accuracies(bars: dict[str, float], reference: dict[str, float], path: Path) -> Path:
+    """Test accuracies side by side, with the reference report's beside them."""
+    names = list(bars)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    xs = range(len(names))
+    ax.bar([x - 0.2 for x in xs], [100 * bars[n] for n in names], width=0.4, label="this run")
+    ax.bar([x + 0.2 for x in xs], [100 * reference[n] for n in names], width=0.4, label="reference report")
+    for x, n in zip(xs, names):
+        ax.text(x - 0.2, 100 * bars[n], f"{100 * bars[n]:.2f}", ha="center", va="bottom", fontsize=8)
+        ax.text(x + 0.2, 100 * reference[n], f"{100 * reference[n]:.2f}", ha="center", va="bottom", fontsize=8)
+    low = min(min(bars.values()), min(reference.values()))
+    ax.set_ylim(max(0, 100 * low - 5), 100.5)
+    ax.set_xticks(list(xs), names)
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Test accuracy", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)

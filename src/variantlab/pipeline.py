@@ -1,0 +1,245 @@
+"""The main job: derive the variant, train the CNN, the autoencoder and the AE classifier,
+evaluate them, export the classifiers, draw the figures and write the report.
+
+Everything is checked before any training starts. Each model checkpoints every epoch under
+`<out>/checkpoints/`; the same call on the same folder resumes where it stopped.
+"""
+
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torchvision
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from variantlab import __version__, figures
+from variantlab.atomic import write_json
+from variantlab.augment import add_noise, expand_static, for_variant
+from variantlab.batches import DeviceBatches
+from variantlab.config import REASONS, Profile, get_profile, override
+from variantlab.datasets import ClassSubset, load, select_classes, to_float
+from variantlab.errors import UserError
+from variantlab.evaluate import classification_metrics, predict, reconstruction_metrics
+from variantlab.export import export_classifier
+from variantlab.models import Inference, build_ae_classifier, build_autoencoder, build_cnn, encoder_widths
+from variantlab.report import FIGURES, REFERENCE_REPORT, write_report
+from variantlab.rules import Variant, derive
+from variantlab.student import Student, parse_student
+from variantlab.train import autocast_dtype, fit
+
+SEED_OFFSETS = {"cnn": 0, "autoencoder": 1, "ae_classifier": 2, "split": 3, "static": 4, "figures": 5}
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise UserError(f"device {name!r} is not one of: auto, cpu, cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("device 'cuda' was asked for, but torch sees no CUDA GPU here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return f"{line.split(':', 1)[1].strip()}, {torch.get_num_threads()} threads"
+    return platform.processor() or "CPU"
+
+
+def make_profile(name: str, epochs: int | None, settings: dict | None) -> Profile:
+    if epochs is not None and epochs < 1:
+        raise UserError(f"--epochs {epochs} must be at least 1")
+    changes = dict(settings or {})
+    if epochs is not None:
+        changes["epochs"] = epochs
+    return override(get_profile(name), changes)
+
+
+def check_out(out: Path, identity: dict) -> None:
+    """Refuse an output path that is a file, or a folder holding a run of other settings."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output path {out} is a file; give a folder (it is created if missing)")
+    config = out / "config.json"
+    if config.exists():
+        if json.loads(config.read_text()).get("identity") != identity:
+            raise UserError(f"{out} holds a run with other details or settings; use another --out folder")
+
+
+def prepare_data(variant: Variant, profile: Profile, seed: int, device, data_dir, train_limit):
+    """The class subset, a seeded validation split, and the training set on the device."""
+    subset = select_classes(load(variant.dataset, data_dir), variant.classes, profile.remap_labels, train_limit)
+    n = len(subset.train.labels)
+    n_val = round(n * profile.val_fraction)
+    if n - n_val < 1:
+        raise UserError(f"--train-limit {train_limit} leaves no training images after the validation split")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + SEED_OFFSETS["split"]))
+    train_index, val_index = order[n_val:].sort().values, order[:n_val].sort().values
+    train_x = subset.train.images[train_index].to(device)
+    train_y = subset.train.labels[train_index].to(device)
+    val = (subset.train.images[val_index].to(device), subset.train.labels[val_index].to(device)) if n_val else None
+    return subset, train_x, train_y, val
+
+
+def run_training(student: Student, variant: Variant, profile: Profile, *, seed: int, device: torch.device, out: Path,
+                 data_dir=None, train_limit: int | None = None, show_progress: bool = True) -> dict:
+    """Train, evaluate and export the three models into `out`; returns results.json's content."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    identity = {"variant": {k: v for k, v in variant.to_dict().items() if k != "reasons"},
+                "profile": profile.to_dict(), "seed": seed, "train_limit": train_limit}
+    check_out(out, identity)
+    out.mkdir(parents=True, exist_ok=True)
+    versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
+                "python": platform.python_version(), "variantlab": __version__}
+    write_json(out / "config.json", {"identity": identity, "student": student.to_dict(), "variant": variant.to_dict(),
+                                     "profile_reasons": REASONS[profile.name], "device": str(device),
+                                     "data_dir": str(data_dir) if data_dir else None, "versions": versions,
+                                     "command": sys.argv})
+    fig_dir, ckpt_dir, model_dir = out / "figures", out / "checkpoints", out / "models"
+
+    t = time.perf_counter()
+    subset, train_x, train_y, val = prepare_data(variant, profile, seed, device, data_dir, train_limit)
+    in_shape = tuple(subset.train.images.shape[1:])
+    aug = for_variant(variant.augmentation, profile.random_noise, profile.noise_strength, profile.noise_clip)
+    online = profile.augmentation == "online"
+    if not online:
+        train_x, train_y = expand_static(to_float(train_x), train_y, aug,
+                                         torch.Generator(device=device).manual_seed(seed + SEED_OFFSETS["static"]))
+    timings["data_seconds"] = time.perf_counter() - t
+
+    def batches(model: str) -> DeviceBatches:
+        generator = torch.Generator(device=device).manual_seed(seed + SEED_OFFSETS[model])
+        return DeviceBatches(train_x, train_y, getattr(profile, model).batch_size, generator, aug if online else None)
+
+    val_batches = (DeviceBatches(*val, 1000, torch.Generator(device=device), shuffle=False) if val else None)
+    tta = profile.tta_flip and aug.geometric == "flip"
+    figure_gen = torch.Generator().manual_seed(seed + SEED_OFFSETS["figures"])
+    sample = to_float(subset.test.images[:8])
+    figures.augmentation_grid(sample, aug, figure_gen, fig_dir / FIGURES["augmentation"][0])
+
+    def train(model_name: str, model, progress, task: str, **kw):
+        t = time.perf_counter()
+        torch.manual_seed(seed + SEED_OFFSETS[model_name])
+        history = fit(model, batches(model_name), getattr(profile, model_name), task=task,
+                      checkpoint=ckpt_dir / f"{model_name}.pt", precision=profile.precision, val=val_batches,
+                      settings=identity | {"model": model_name}, progress=progress,
+                      label=model_name.replace("_", " "), **kw)
+        timings[f"{model_name}_seconds"] = time.perf_counter() - t
+        return history
+
+    def classifier_results(name: str, model, history) -> dict:
+        logits = predict(Inference(model, tta), subset.test.images, device)
+        metrics = classification_metrics(logits, subset.test, subset)
+        export_classifier(model, tta, in_shape, model_dir / f"{name}.pt2")
+        plot_classifier(name, history, metrics, logits, subset, fig_dir)
+        return metrics | {"history": history, "train_seconds": sum(h["seconds"] for h in history),
+                          "parameters": sum(p.numel() for p in model.parameters()),
+                          "tta_flip": tta, "export": f"models/{name}.pt2"}
+
+    display = (Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[status]}"), TimeElapsedColumn())
+               if show_progress else nullcontext(None))
+    with display as progress:
+        # Each model seeds its own initialisation, so a resumed run builds exactly the same networks.
+        torch.manual_seed(seed + SEED_OFFSETS["cnn"])
+        cnn = build_cnn(variant, in_shape, subset.num_outputs)
+        cnn_history = train("cnn", cnn, progress, "classify", channels_last=profile.channels_last)
+        cnn_results = classifier_results("cnn", cnn, cnn_history) | {
+            "architecture": f"{variant.conv_layers} conv (5x5, padding 1) + {variant.pool_layers} {variant.pool} pool, "
+                            f"first layer {variant.first_filters} filters, flatten {cnn.flatten_size}, "
+                            f"FC {variant.fc_nodes}, {subset.num_outputs} outputs",
+            "flatten_size": cnn.flatten_size}
+
+        torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])
+        ae = build_autoencoder(variant, in_shape, profile.ae_output)
+        ae_history = train("autoencoder", ae, progress, "reconstruct", denoise=profile.ae_denoise)
+        ae_results = reconstruction_metrics(ae, subset.test.images, device, aug, figure_gen) | {
+            "history": ae_history, "train_seconds": sum(h["seconds"] for h in ae_history),
+            "parameters": sum(p.numel() for p in ae.parameters()), "denoising": profile.ae_denoise,
+            "architecture": "fully connected " + "-".join(map(str, encoder_widths(sample[0].numel(),
+                                                                                   variant.ae_layers)))
+                            + f", mirrored decoder, {profile.ae_output} output"}
+        plot_autoencoder(ae, ae_history, sample, aug, figure_gen, device, fig_dir)
+
+        torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
+        aec = build_ae_classifier(variant, in_shape, subset.num_outputs)
+        if profile.ae_classifier_mode != "scratch":
+            aec.encoder.load_state_dict(ae.encoder.state_dict())
+        if profile.ae_classifier_mode == "frozen":
+            aec.encoder.requires_grad_(False)
+        aec_history = train("ae_classifier", aec, progress, "classify")
+        aec_results = classifier_results("ae_classifier", aec, aec_history) | {
+            "mode": profile.ae_classifier_mode,
+            "architecture": f"encoder {'-'.join(map(str, encoder_widths(sample[0].numel(), variant.ae_layers)))}, "
+                            f"FC {variant.ae_fc_nodes}, {subset.num_outputs} outputs"}
+
+    t = time.perf_counter()
+    figures.compare_curves(cnn_history, aec_history, fig_dir / FIGURES["comparison"][0])
+    figures.accuracies({"CNN": cnn_results["test_accuracy"], "AE classifier": aec_results["test_accuracy"]},
+                       {"CNN": REFERENCE_REPORT["cnn_test_accuracy"],
+                        "AE classifier": REFERENCE_REPORT["ae_classifier_test_accuracy"]}, fig_dir / FIGURES["accuracies"][0])
+    results = {
+        "student": student.to_dict(), "variant": variant.to_dict(), "profile": profile.name,
+        "settings": profile.to_dict(), "seed": seed, "device": str(device), "device_name": device_name(device),
+        "precision_used": "bf16" if autocast_dtype(device, profile.precision) else "fp32", "versions": versions,
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "data": {"source": subset.source, "train_size": len(subset.train.labels) - (len(val[1]) if val else 0),
+                 "val_size": len(val[1]) if val else 0, "test_size": len(subset.test.labels),
+                 "train_class_counts": subset.class_counts(subset.train),
+                 "test_class_counts": subset.class_counts(subset.test),
+                 "augmentation": f"{profile.augmentation}, {aug.noise} noise of strength {aug.strength:g}"
+                                 f"{', clipped to [0, 1]' if aug.clip else ', not clipped'}",
+                 "images_per_epoch": len(train_y)},
+        "cnn": cnn_results, "autoencoder": ae_results, "ae_classifier": aec_results,
+        "timings": timings,
+    }
+    timings["figures_seconds"] = time.perf_counter() - t
+    timings["total_seconds"] = time.perf_counter() - started
+    write_report(out, results, student.to_dict(), fig_dir)
+    write_json(out / "results.json", results)
+    return results
+
+
+def plot_classifier(name: str, history, metrics, logits, subset: ClassSubset, fig_dir: Path) -> None:
+    title = {"cnn": "CNN", "ae_classifier": "AE classifier"}[name]
+    figures.training_curves(history, f"{title}: training", fig_dir / FIGURES[f"{name}_curves"][0])
+    figures.confusion(metrics["confusion_matrix"], metrics["confusion_labels"][:len(subset.classes)],
+                      metrics["confusion_labels"], f"{title}: test confusion matrix",
+                      fig_dir / FIGURES[f"{name}_confusion"][0])
+    predictions = logits.argmax(1)
+    wrong = (predictions != subset.test.labels).nonzero().flatten()[:8]
+    figures.misclassified(to_float(subset.test.images[wrong]),
+                          [subset.output_names[i] for i in subset.test.labels[wrong]],
+                          [subset.output_names[i] for i in predictions[wrong]],
+                          f"{title}: misclassified test images", fig_dir / FIGURES[f"{name}_misclassified"][0])
+
+
+@torch.no_grad()
+def plot_autoencoder(ae, history, sample, aug, generator, device, fig_dir: Path) -> None:
+    figures.training_curves(history, "Autoencoder: reconstruction loss", fig_dir / FIGURES["autoencoder_curves"][0])
+    noisy = add_noise(sample, aug, generator)
+    ae.eval()
+    figures.reconstructions(sample, ae(sample.to(device)).cpu(), noisy, ae(noisy.to(device)).cpu(),
+                            fig_dir / FIGURES["reconstructions"][0])
+
+
+def run(dob: str, roll: str, program: str, first: str = "", last: str = "", *, profile: str = "fast", seed: int = 0,
+        epochs: int | None = None, train_limit: int | None = None, device: str = "auto", out: str | Path | None = None,
+        data_dir: str | Path | None = None, settings: dict | None = None, show_progress: bool = True) -> dict:
+    """The whole job for one student, as `variantlab run` does it; returns results.json's content."""
+    student = parse_student(dob, roll, program, first, last)
+    chosen = make_profile(profile, epochs, settings)
+    if train_limit is not None and train_limit < 1:
+        raise UserError(f"--train-limit {train_limit} must be at least 1")
+    out = Path(out) if out else Path("runs") / f"{student.roll}-{chosen.name}-{seed}"
+    return run_training(student, derive(student), chosen, seed=seed, device=resolve_device(device), out=out,
+                        data_dir=data_dir, train_limit=train_limit, show_progress=show_progress)
+

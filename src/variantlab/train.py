@@ -1,0 +1,180 @@
+"""The training loop: one `fit` for the classifiers and the autoencoder.
+
+Per-step losses stay on the device in a buffer; the host looks at them only every few steps (for
+the progress bar and the NaN guard), so the loop never waits on the device for a `.item()`.
+Every epoch ends with an atomic checkpoint; `fit` started again on the same checkpoint resumes
+from it, and on the CPU finishes with the same weights as a run never interrupted.
+"""
+
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from variantlab.batches import DeviceBatches
+from variantlab.checkpoint import load_checkpoint, save_checkpoint
+from variantlab.config import TrainConfig
+from variantlab.errors import TrainingDiverged, UserError
+
+CHECK_EVERY = 25  # steps between looks at the loss buffer (progress bar, NaN guard)
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """bf16 autocast only where it is fast: CUDA with bf16, or a CPU with AMX or AVX-512 bf16."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
+
+
+def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    return torch.bfloat16 if precision == "bf16" and bf16_supported(device) else None
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[cfg.optimizer]
+    return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_scheduler(optimizer, cfg: TrainConfig, total_steps: int):
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total_steps,
+                                                   pct_start=cfg.warmup, anneal_strategy="cos",
+                                                   cycle_momentum=False)
+    return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+
+
+def step_loss(model, x, clean, y, task: str, label_smoothing: float, denoise: bool):
+    """(loss, number of correct predictions or None) of one batch."""
+    out = model(x)
+    if task == "classify":
+        return F.cross_entropy(out.float(), y, label_smoothing=label_smoothing), (out.argmax(1) == y).sum()
+    return F.mse_loss(out.float(), clean if denoise else x), None
+
+
+def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, *, task: str, cfg: TrainConfig,
+                    denoise: bool, amp: torch.dtype | None, channels_last: bool, on_check, epoch: int) -> dict:
+    model.train()
+    device = batches.images.device
+    losses = torch.zeros(len(batches), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    seen = checked = 0
+    for step, (x, clean, y) in enumerate(batches):
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            loss, hits = step_loss(model, x, clean, y, task, cfg.label_smoothing, denoise)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses[step] = loss.detach()
+        if hits is not None:
+            correct += hits
+        seen += len(y)
+        if (step + 1) % CHECK_EVERY == 0 or step + 1 == len(batches):
+            window = losses[checked:step + 1]
+            bad = (~torch.isfinite(window)).nonzero()
+            if len(bad):
+                at = checked + int(bad[0])
+                raise TrainingDiverged(epoch, at + 1, float(losses[at]))
+            checked = step + 1
+            on_check(step + 1, float(losses[:step + 1].mean()), int(correct) / seen if hits is not None else None)
+    result = {"train_loss": float(losses.mean())}
+    if task == "classify":
+        result["train_accuracy"] = int(correct) / seen
+    return result
+
+
+@torch.no_grad()
+def evaluate_batches(model, batches: DeviceBatches, task: str, denoise: bool) -> dict:
+    """Mean loss (cross-entropy or MSE) and accuracy over held-out batches, fp32, no augmentation."""
+    model.eval()
+    total = correct = count = 0.0
+    for x, clean, y in batches:
+        loss, hits = step_loss(model, x, clean, y, task, 0.0, denoise)
+        total += float(loss) * len(y)
+        count += len(y)
+        correct += float(hits) if hits is not None else 0
+    result = {"val_loss": total / count}
+    if task == "classify":
+        result["val_accuracy"] = correct / count
+    return result
+
+
+def rng_state(generator: torch.Generator) -> dict:
+    state = {"data": generator.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(generator: torch.Generator, state: dict) -> None:
+    generator.set_state(state["data"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str, checkpoint: Path,
+        settings: dict, precision: str = "fp32", channels_last: bool = False, denoise: bool = False,
+        val: DeviceBatches | None = None, progress=None, label: str = "model", on_epoch=None) -> list[dict]:
+    """Train `model` for `cfg.epochs` epochs (fewer when resuming); returns the per-epoch history.
+
+    `settings` describes everything that determines the result; a checkpoint written under other
+    settings is refused rather than silently continued. `on_epoch(history)` runs after each epoch's
+    checkpoint, outside the timed region.
+    """
+    device = batches.images.device
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
+    scheduler = make_scheduler(optimizer, cfg, cfg.epochs * len(batches))
+    history, start = [], 0
+    if checkpoint.exists():
+        state = load_checkpoint(checkpoint)
+        if state["settings"] != settings:
+            raise UserError(f"{checkpoint} was written by a run with other settings; "
+                            "use another --out folder, or delete it to start again")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(batches.generator, state["rng"])
+        history, start = state["history"], state["epoch"]
+    amp = autocast_dtype(device, precision)
+    task_id = None
+    if progress is not None:
+        task_id = progress.add_task(label, total=cfg.epochs * len(batches), completed=start * len(batches),
+                                    status="resumed" if start else "")
+    for epoch in range(start + 1, cfg.epochs + 1):
+        def on_check(step, loss, accuracy, epoch=epoch):
+            if progress is not None:
+                status = f"epoch {epoch}/{cfg.epochs} loss {loss:.4f}" + (
+                    f" acc {accuracy:.4f}" if accuracy is not None else "")
+                progress.update(task_id, completed=(epoch - 1) * len(batches) + step, status=status)
+
+        began = time.perf_counter()
+        try:
+            metrics = train_one_epoch(model, batches, optimizer, scheduler, task=task, cfg=cfg, denoise=denoise,
+                                      amp=amp, channels_last=channels_last, on_check=on_check, epoch=epoch)
+        except TrainingDiverged as e:
+            e.label, e.checkpoint = label, checkpoint if checkpoint.exists() else None
+            raise
+        metrics = {"epoch": epoch, **metrics, "lr": scheduler.get_last_lr()[0],
+                   "seconds": time.perf_counter() - began}
+        if val is not None:
+            metrics |= evaluate_batches(model, val, task, denoise)
+        history.append(metrics)
+        save_checkpoint(checkpoint, {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "epoch": epoch, "history": history, "rng": rng_state(batches.generator), "settings": settings})
+        if on_epoch is not None:
+            on_epoch(history)
+    model.eval()
+    return history
