@@ -47,8 +47,9 @@ def reconstruction_metrics(autoencoder, images: torch.Tensor, device: torch.devi
     autoencoder.eval()
     clean_error = noisy_error = 0.0
     for i in range(0, len(images), 1000):
-        x = to_float(images[i:i + 1000].to(device))
-        noisy = add_noise(x, noise, generator)
+        clean = to_float(images[i:i + 1000])
+        noisy = add_noise(clean, noise, generator).to(device)  # drawn on the CPU: `generator` lives there
+        x = clean.to(device)
         clean_error += float(F.mse_loss(autoencoder(x).float(), x, reduction="sum"))
         noisy_error += float(F.mse_loss(autoencoder(noisy).float(), x, reduction="sum"))
     n = images.numel()

@@ -11,6 +11,7 @@ import platform
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -19,10 +20,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from variantlab import __version__, figures
 from variantlab.atomic import write_json
-from variantlab.augment import add_noise, expand_static, for_variant
+from variantlab.augment import Augmentation, add_noise, expand_static, for_variant
 from variantlab.batches import DeviceBatches
 from variantlab.config import REASONS, Profile, get_profile, override
-from variantlab.datasets import ClassSubset, load, select_classes, to_float
+from variantlab.datasets import ClassSubset, Dataset, load, select_classes, to_float
 from variantlab.errors import UserError
 from variantlab.evaluate import classification_metrics, predict, reconstruction_metrics
 from variantlab.export import export_classifier
@@ -73,9 +74,40 @@ def check_out(out: Path, identity: dict) -> None:
             raise UserError(f"{out} holds a run with other details or settings; use another --out folder")
 
 
-def prepare_data(variant: Variant, profile: Profile, seed: int, device, data_dir, train_limit):
-    """The class subset, a seeded validation split, and the training set on the device."""
-    subset = select_classes(load(variant.dataset, data_dir), variant.classes, profile.remap_labels, train_limit)
+@dataclass
+class Prepared:
+    """A variant's data, ready on the device: the class subset, the training tensors (uint8 for the
+    online regime, the float 4x expansion for the static one), the validation split, the augmentation."""
+
+    subset: ClassSubset
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val: tuple[torch.Tensor, torch.Tensor] | None
+    augmentation: Augmentation
+    online: bool
+    tta: bool
+    seed: int
+
+    @property
+    def in_shape(self) -> tuple[int, int, int]:
+        return tuple(self.subset.train.images.shape[1:])
+
+    def batches(self, model: str, batch_size: int) -> DeviceBatches:
+        """The training batches of one model, from its own seeded generator."""
+        generator = torch.Generator(device=self.train_x.device).manual_seed(self.seed + SEED_OFFSETS[model])
+        return DeviceBatches(self.train_x, self.train_y, batch_size, generator,
+                             self.augmentation if self.online else None)
+
+    def val_batches(self) -> DeviceBatches | None:
+        if self.val is None:
+            return None
+        return DeviceBatches(*self.val, 1000, torch.Generator(device=self.train_x.device), shuffle=False)
+
+
+def prepare(variant: Variant, profile: Profile, seed: int, device: torch.device, dataset: Dataset,
+            train_limit: int | None = None) -> Prepared:
+    """Take the variant's classes, hold out a seeded validation split, and put the rest on the device."""
+    subset = select_classes(dataset, variant.classes, profile.remap_labels, train_limit)
     n = len(subset.train.labels)
     n_val = round(n * profile.val_fraction)
     if n - n_val < 1:
@@ -85,7 +117,12 @@ def prepare_data(variant: Variant, profile: Profile, seed: int, device, data_dir
     train_x = subset.train.images[train_index].to(device)
     train_y = subset.train.labels[train_index].to(device)
     val = (subset.train.images[val_index].to(device), subset.train.labels[val_index].to(device)) if n_val else None
-    return subset, train_x, train_y, val
+    aug = for_variant(variant.augmentation, profile.random_noise, profile.noise_strength, profile.noise_clip)
+    online = profile.augmentation == "online"
+    if not online:
+        train_x, train_y = expand_static(to_float(train_x), train_y, aug,
+                                         torch.Generator(device=device).manual_seed(seed + SEED_OFFSETS["static"]))
+    return Prepared(subset, train_x, train_y, val, aug, online, profile.tta_flip and aug.geometric == "flip", seed)
 
 
 def run_training(student: Student, variant: Variant, profile: Profile, *, seed: int, device: torch.device, out: Path,
@@ -97,6 +134,8 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
                 "profile": profile.to_dict(), "seed": seed, "train_limit": train_limit}
     check_out(out, identity)
     out.mkdir(parents=True, exist_ok=True)
+    # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
                 "python": platform.python_version(), "variantlab": __version__}
     write_json(out / "config.json", {"identity": identity, "student": student.to_dict(), "variant": variant.to_dict(),
@@ -106,21 +145,10 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     fig_dir, ckpt_dir, model_dir = out / "figures", out / "checkpoints", out / "models"
 
     t = time.perf_counter()
-    subset, train_x, train_y, val = prepare_data(variant, profile, seed, device, data_dir, train_limit)
-    in_shape = tuple(subset.train.images.shape[1:])
-    aug = for_variant(variant.augmentation, profile.random_noise, profile.noise_strength, profile.noise_clip)
-    online = profile.augmentation == "online"
-    if not online:
-        train_x, train_y = expand_static(to_float(train_x), train_y, aug,
-                                         torch.Generator(device=device).manual_seed(seed + SEED_OFFSETS["static"]))
+    data = prepare(variant, profile, seed, device, load(variant.dataset, data_dir), train_limit)
+    subset, in_shape, aug, tta, val = data.subset, data.in_shape, data.augmentation, data.tta, data.val
     timings["data_seconds"] = time.perf_counter() - t
-
-    def batches(model: str) -> DeviceBatches:
-        generator = torch.Generator(device=device).manual_seed(seed + SEED_OFFSETS[model])
-        return DeviceBatches(train_x, train_y, getattr(profile, model).batch_size, generator, aug if online else None)
-
-    val_batches = (DeviceBatches(*val, 1000, torch.Generator(device=device), shuffle=False) if val else None)
-    tta = profile.tta_flip and aug.geometric == "flip"
+    val_batches = data.val_batches()
     figure_gen = torch.Generator().manual_seed(seed + SEED_OFFSETS["figures"])
     sample = to_float(subset.test.images[:8])
     figures.augmentation_grid(sample, aug, figure_gen, fig_dir / FIGURES["augmentation"][0])
@@ -128,7 +156,8 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     def train(model_name: str, model, progress, task: str, **kw):
         t = time.perf_counter()
         torch.manual_seed(seed + SEED_OFFSETS[model_name])
-        history = fit(model, batches(model_name), getattr(profile, model_name), task=task,
+        cfg = getattr(profile, model_name)
+        history = fit(model, data.batches(model_name, cfg.batch_size), cfg, task=task,
                       checkpoint=ckpt_dir / f"{model_name}.pt", precision=profile.precision, val=val_batches,
                       settings=identity | {"model": model_name}, progress=progress,
                       label=model_name.replace("_", " "), **kw)
@@ -197,7 +226,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
                  "test_class_counts": subset.class_counts(subset.test),
                  "augmentation": f"{profile.augmentation}, {aug.noise} noise of strength {aug.strength:g}"
                                  f"{', clipped to [0, 1]' if aug.clip else ', not clipped'}",
-                 "images_per_epoch": len(train_y)},
+                 "images_per_epoch": len(data.train_y)},
         "cnn": cnn_results, "autoencoder": ae_results, "ae_classifier": aec_results,
         "timings": timings,
     }

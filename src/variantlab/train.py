@@ -22,14 +22,15 @@ CHECK_EVERY = 25  # steps between looks at the loss buffer (progress bar, NaN gu
 
 
 def bf16_supported(device: torch.device) -> bool:
-    """bf16 autocast only where it is fast: CUDA with bf16, or a CPU with AMX or AVX-512 bf16."""
+    """bf16 autocast only where it is fast: CUDA with bf16, or a CPU with AMX. On AVX-512 bf16 without
+    AMX (this project's 2-core machine) it measured slower than fp32: see docs/BENCHMARKS.md."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
-    return " amx_bf16" in flags or " avx512_bf16" in flags
+    return " amx_bf16" in flags
 
 
 def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:

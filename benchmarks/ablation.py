@@ -1,0 +1,108 @@
+"""Ablation of the `fast` profile's choices on the reference variant: each row changes one setting
+of the profile and trains the CNN (or the autoencoder and the AE classifier) with several seeds.
+
+Choices are read off the *validation* accuracy (the profile's held-out 5%); test accuracy is printed
+beside it for the record, never used to choose.
+Run: .venv/bin/python benchmarks/ablation.py [--model cnn|ae_classifier] [--seeds 2] [--device cuda]
+"""
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from variantlab.config import get_profile, override
+from variantlab.datasets import load
+from variantlab.evaluate import classification_metrics, predict
+from variantlab.models import Inference, build_ae_classifier, build_autoencoder, build_cnn
+from variantlab.pipeline import SEED_OFFSETS, prepare, resolve_device
+from variantlab.rules import derive
+from variantlab.student import parse_student
+from variantlab.train import fit
+
+CNN_ROWS = {
+    "fast": {}, "wd 0.05": {"cnn.weight_decay": 0.05}, "no label smoothing": {"cnn.label_smoothing": 0.0},
+    "noise 0.1": {"noise_strength": 0.1}, "noise 0.35": {"noise_strength": 0.35},
+    "normal noise": {"random_noise": "normal"}, "lr 0.0015": {"cnn.lr": 0.0015}, "lr 0.006": {"cnn.lr": 0.006},
+    "batch 128": {"cnn.batch_size": 128}, "batch 512, lr 0.005": {"cnn.batch_size": 512, "cnn.lr": 0.005},
+    "4 epochs": {"cnn.epochs": 4}, "10 epochs": {"cnn.epochs": 10}, "15 epochs": {"cnn.epochs": 15},
+    "constant lr 0.001 (Adam)": {"cnn.schedule": "constant", "cnn.lr": 0.001, "cnn.optimizer": "adam"},
+}
+AEC_ROWS = {
+    "fast": {}, "scratch": {"ae_classifier_mode": "scratch"}, "frozen": {"ae_classifier_mode": "frozen"},
+    "no denoising": {"ae_denoise": False}, "no label smoothing": {"ae_classifier.label_smoothing": 0.0},
+    "wd 0.05": {"ae_classifier.weight_decay": 0.05}, "lr 0.001": {"ae_classifier.lr": 0.001},
+    "lr 0.004": {"ae_classifier.lr": 0.004}, "15 AEC epochs": {"ae_classifier.epochs": 15},
+    "4 AE epochs": {"autoencoder.epochs": 4}, "15 AE epochs": {"autoencoder.epochs": 15},
+    "25 AEC epochs": {"ae_classifier.epochs": 25},
+}
+
+
+def train_one(model_name, changes, seed, variant, dataset, device, scratch: Path) -> dict:
+    profile = override(get_profile("fast"), changes)
+    data = prepare(variant, profile, seed, device, dataset)
+    started = time.perf_counter()
+
+    def train(name, model, task, **kw):
+        torch.manual_seed(seed + SEED_OFFSETS[name])
+        cfg = getattr(profile, name)
+        return fit(model, data.batches(name, cfg.batch_size), cfg, task=task, checkpoint=scratch / f"{name}.pt",
+                   settings={}, precision=profile.precision, val=data.val_batches(), **kw)
+
+    torch.manual_seed(seed + SEED_OFFSETS[model_name])
+    if model_name == "cnn":
+        model = build_cnn(variant, data.in_shape, data.subset.num_outputs)
+        history = train("cnn", model, "classify", channels_last=profile.channels_last)
+    else:
+        torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])
+        ae = build_autoencoder(variant, data.in_shape, profile.ae_output)
+        train("autoencoder", ae, "reconstruct", denoise=profile.ae_denoise)
+        torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
+        model = build_ae_classifier(variant, data.in_shape, data.subset.num_outputs)
+        if profile.ae_classifier_mode != "scratch":
+            model.encoder.load_state_dict(ae.encoder.state_dict())
+        if profile.ae_classifier_mode == "frozen":
+            model.encoder.requires_grad_(False)
+        history = train("ae_classifier", model, "classify")
+    seconds = time.perf_counter() - started
+    test = {tta: classification_metrics(predict(Inference(model, tta), data.subset.test.images, device),
+                                        data.subset.test, data.subset)["test_accuracy"] for tta in (False, True)}
+    return {"val": history[-1]["val_accuracy"], "test": test[False], "test_tta": test[True], "seconds": seconds}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", choices=("cnn", "ae_classifier"), default="cnn")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data-dir")
+    parser.add_argument("--rows", help="comma-separated row names (default: all)")
+    parser.add_argument("--jsonl", help="also append every result to this file")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    variant = derive(parse_student("18/03/02", "B20AI052", "btech"))
+    dataset = load(variant.dataset, args.data_dir)
+    rows = CNN_ROWS if args.model == "cnn" else AEC_ROWS
+    names = args.rows.split(",") if args.rows else list(rows)
+    print(f"{args.model} ablation on {device}, torch {torch.__version__}, seeds 0..{args.seeds - 1}; "
+          "val = accuracy on the 5% held out; test = on the 5,000 test images (tta: with test-time flip)")
+    print(f"{'row':28} {'val %':>7} {'test %':>7} {'test tta %':>10} {'train s':>8}")
+    for name in names:
+        results = []
+        for seed in range(args.seeds):
+            with tempfile.TemporaryDirectory() as scratch:
+                results.append(train_one(args.model, rows[name], seed, variant, dataset, device, Path(scratch)))
+        if args.jsonl:
+            with open(args.jsonl, "a") as f:
+                f.write(json.dumps({"model": args.model, "row": name, "changes": rows[name], "runs": results}) + "\n")
+        mean = {k: statistics.mean(r[k] for r in results) for k in results[0]}
+        print(f"{name:28} {100 * mean['val']:7.2f} {100 * mean['test']:7.2f} {100 * mean['test_tta']:10.2f} "
+              f"{mean['seconds']:8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
