@@ -28,9 +28,10 @@ CNN_ROWS = {
     "fast": {}, "wd 0.05": {"cnn.weight_decay": 0.05}, "no label smoothing": {"cnn.label_smoothing": 0.0},
     "noise 0.1": {"noise_strength": 0.1}, "noise 0.35": {"noise_strength": 0.35},
     "normal noise": {"random_noise": "normal"}, "lr 0.0015": {"cnn.lr": 0.0015}, "lr 0.006": {"cnn.lr": 0.006},
-    "batch 128": {"cnn.batch_size": 128}, "batch 512, lr 0.005": {"cnn.batch_size": 512, "cnn.lr": 0.005},
+    "batch 128": {"cnn.batch_size": 128}, "batch 512 lr 0.005": {"cnn.batch_size": 512, "cnn.lr": 0.005},
     "4 epochs": {"cnn.epochs": 4}, "10 epochs": {"cnn.epochs": 10}, "15 epochs": {"cnn.epochs": 15},
     "constant lr 0.001 (Adam)": {"cnn.schedule": "constant", "cnn.lr": 0.001, "cnn.optimizer": "adam"},
+    "10 epochs batch 128 noise 0.1": {"cnn.epochs": 10, "cnn.batch_size": 128, "noise_strength": 0.1},
 }
 AEC_ROWS = {
     "fast": {}, "scratch": {"ae_classifier_mode": "scratch"}, "frozen": {"ae_classifier_mode": "frozen"},
@@ -38,7 +39,10 @@ AEC_ROWS = {
     "wd 0.05": {"ae_classifier.weight_decay": 0.05}, "lr 0.001": {"ae_classifier.lr": 0.001},
     "lr 0.004": {"ae_classifier.lr": 0.004}, "15 AEC epochs": {"ae_classifier.epochs": 15},
     "4 AE epochs": {"autoencoder.epochs": 4}, "15 AE epochs": {"autoencoder.epochs": 15},
-    "25 AEC epochs": {"ae_classifier.epochs": 25},
+    "25 AEC epochs": {"ae_classifier.epochs": 25}, "40 AEC epochs": {"ae_classifier.epochs": 40},
+    "40 AEC + 20 AE epochs": {"ae_classifier.epochs": 40, "autoencoder.epochs": 20},
+    "40 AEC epochs batch 128": {"ae_classifier.epochs": 40, "ae_classifier.batch_size": 128},
+    "60 AEC epochs": {"ae_classifier.epochs": 60},
 }
 
 
@@ -62,11 +66,7 @@ def train_one(model_name, changes, seed, variant, dataset, device, scratch: Path
         ae = build_autoencoder(variant, data.in_shape, profile.ae_output)
         train("autoencoder", ae, "reconstruct", denoise=profile.ae_denoise)
         torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
-        model = build_ae_classifier(variant, data.in_shape, data.subset.num_outputs)
-        if profile.ae_classifier_mode != "scratch":
-            model.encoder.load_state_dict(ae.encoder.state_dict())
-        if profile.ae_classifier_mode == "frozen":
-            model.encoder.requires_grad_(False)
+        model = build_ae_classifier(variant, data.in_shape, data.subset.num_outputs, profile.ae_classifier_mode, ae)
         history = train("ae_classifier", model, "classify")
     seconds = time.perf_counter() - started
     test = {tta: classification_metrics(predict(Inference(model, tta), data.subset.test.images, device),

@@ -107,8 +107,16 @@ def build_autoencoder(variant, in_shape, output: str) -> Autoencoder:
     return initialise(Autoencoder(in_shape, variant.ae_layers, output), variant.init)
 
 
-def build_ae_classifier(variant, in_shape, num_outputs: int) -> AEClassifier:
-    return initialise(AEClassifier(in_shape, variant.ae_layers, variant.ae_fc_nodes, num_outputs), variant.init)
+def build_ae_classifier(variant, in_shape, num_outputs: int, mode: str = "scratch",
+                        autoencoder: Autoencoder | None = None) -> AEClassifier:
+    """`scratch`: a fresh network (the reference); `pretrained`: the encoder starts from the trained
+    autoencoder's and is fine-tuned; `frozen`: the trained encoder is fixed and only the head learns."""
+    model = initialise(AEClassifier(in_shape, variant.ae_layers, variant.ae_fc_nodes, num_outputs), variant.init)
+    if mode != "scratch":
+        model.encoder.load_state_dict(autoencoder.encoder.state_dict())
+    if mode == "frozen":
+        model.encoder.requires_grad_(False)
+    return model
 
 
 class Inference(nn.Module):

@@ -199,11 +199,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
         plot_autoencoder(ae, ae_history, sample, aug, figure_gen, device, fig_dir)
 
         torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
-        aec = build_ae_classifier(variant, in_shape, subset.num_outputs)
-        if profile.ae_classifier_mode != "scratch":
-            aec.encoder.load_state_dict(ae.encoder.state_dict())
-        if profile.ae_classifier_mode == "frozen":
-            aec.encoder.requires_grad_(False)
+        aec = build_ae_classifier(variant, in_shape, subset.num_outputs, profile.ae_classifier_mode, ae)
         aec_history = train("ae_classifier", aec, progress, "classify")
         aec_results = classifier_results("ae_classifier", aec, aec_history) | {
             "mode": profile.ae_classifier_mode,

@@ -6,7 +6,9 @@ Every epoch ends with an atomic checkpoint; `fit` started again on the same chec
 from it, and on the CPU finishes with the same weights as a run never interrupted.
 """
 
+import math
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -42,11 +44,19 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
+def one_cycle(step: int, total: int, warmup: float) -> float:
+    """The learning-rate factor: linear warm-up to 1, then cosine down to 0 at `total` steps."""
+    warm = max(1, round(total * warmup))
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+
+
 def make_scheduler(optimizer, cfg: TrainConfig, total_steps: int):
+    # torch's OneCycleLR divides by zero when a quick look (--epochs 1, a few batches) has fewer
+    # warm-up steps than it needs; this schedule has the same shape for any number of steps.
     if cfg.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total_steps,
-                                                   pct_start=cfg.warmup, anneal_strategy="cos",
-                                                   cycle_momentum=False)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, partial(one_cycle, total=total_steps, warmup=cfg.warmup))
     return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 

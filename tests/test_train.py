@@ -1,0 +1,140 @@
+"""The training loop on real data: learning, checkpoints, resume after SIGKILL, the NaN guard."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from variantlab.batches import DeviceBatches
+from variantlab.checkpoint import load_checkpoint
+from variantlab.config import TrainConfig
+from variantlab.datasets import select_classes, to_float
+from variantlab.errors import TrainingDiverged, UserError
+from variantlab.models import build_cnn
+from variantlab.rules import derive
+from variantlab.student import parse_student
+from variantlab.train import fit
+
+VARIANT = derive(parse_student("18/03/02", "B20AI052", "btech"))
+CFG = TrainConfig(epochs=2, batch_size=100, optimizer="adamw", lr=2e-3, weight_decay=0.0, schedule="onecycle",
+                  warmup=0.2, label_smoothing=0.0)
+
+
+@pytest.fixture(scope="module")
+def small(fashion_mnist):
+    return select_classes(fashion_mnist, VARIANT.classes, train_limit=1000)
+
+
+def cnn(seed=0):
+    torch.manual_seed(seed)
+    return build_cnn(VARIANT, (1, 28, 28), 5)
+
+
+def test_a_few_epochs_on_real_data_lower_the_loss(small, tmp_path):
+    batches = DeviceBatches(small.train.images, small.train.labels, 100, torch.Generator().manual_seed(0))
+    history = fit(cnn(), batches, CFG, task="classify", checkpoint=tmp_path / "c.pt", settings={})
+    assert history[1]["train_loss"] < history[0]["train_loss"] < 1.7  # ln 5 = 1.61 is chance
+    assert history[1]["train_accuracy"] > 0.6
+    state = load_checkpoint(tmp_path / "c.pt")  # weights_only=True inside
+    assert state["epoch"] == 2 and state["history"] == history
+
+
+def test_resume_continues_and_other_settings_are_refused(small, tmp_path):
+    def batches():
+        return DeviceBatches(small.train.images, small.train.labels, 100, torch.Generator().manual_seed(0))
+    straight = cnn()
+    fit(straight, batches(), CFG, task="classify", checkpoint=tmp_path / "a.pt", settings={"k": 1})
+    stopped = cnn()
+    fit(stopped, batches(), TrainConfig(**{**CFG.__dict__, "epochs": 1}), task="classify",
+        checkpoint=tmp_path / "b.pt", settings={"k": 1})
+    # A one-epoch run's checkpoint has a different schedule length, so it is another run: refused.
+    with pytest.raises(UserError, match="other settings"):
+        fit(cnn(), batches(), CFG, task="classify", checkpoint=tmp_path / "b.pt", settings={"k": 2})
+    # A finished checkpoint is not trained again.
+    again = cnn(seed=5)
+    history = fit(again, batches(), CFG, task="classify", checkpoint=tmp_path / "a.pt", settings={"k": 1})
+    assert len(history) == 2
+    for a, b in zip(straight.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_checkpoint(small, tmp_path):
+    images = to_float(small.train.images[:500])
+    generator = torch.Generator().manual_seed(0)
+    model = cnn()
+    ckpt = tmp_path / "n.pt"
+    fit(model, DeviceBatches(images, small.train.labels[:500], 100, generator, shuffle=False),
+        TrainConfig(**{**CFG.__dict__, "epochs": 1}), task="classify", checkpoint=ckpt, settings={})
+    before = {k: v.clone() for k, v in load_checkpoint(ckpt)["model"].items()}
+    poisoned = images.clone()
+    poisoned[250, 0, 5, 5] = float("nan")  # batch 3 of 5 without shuffling
+    with pytest.raises(TrainingDiverged) as e:
+        fit(model, DeviceBatches(poisoned, small.train.labels[:500], 100, generator, shuffle=False),
+            TrainConfig(**{**CFG.__dict__, "epochs": 2}), task="classify", checkpoint=tmp_path / "m.pt",
+            settings={}, label="cnn")
+    assert (e.value.epoch, e.value.step) == (1, 3)
+    assert "cnn: the training loss became nan at epoch 1, step 3" in str(e.value)
+    assert not (tmp_path / "m.pt").exists()  # nothing written for the bad epoch
+    assert all(torch.equal(before[k], v) for k, v in load_checkpoint(ckpt)["model"].items())
+
+
+def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(small, tmp_path):
+    images = to_float(small.train.images[:500])
+    labels = small.train.labels[:500]
+    ckpt, after_one = tmp_path / "k.pt", tmp_path / "after-epoch-1.pt"
+    two = TrainConfig(**{**CFG.__dict__, "epochs": 2})
+
+    def keep_first(history):
+        if len(history) == 1:
+            shutil.copyfile(ckpt, after_one)
+    fit(cnn(), DeviceBatches(images, labels, 100, torch.Generator(), shuffle=False), two, task="classify",
+        checkpoint=ckpt, settings={}, on_epoch=keep_first)
+    shutil.copyfile(after_one, ckpt)  # as if killed after epoch 1
+    poisoned = images.clone()
+    poisoned[420] = float("inf")
+    with pytest.raises(TrainingDiverged) as e:
+        fit(cnn(), DeviceBatches(poisoned, labels, 100, torch.Generator(), shuffle=False), two,
+            task="classify", checkpoint=ckpt, settings={})
+    assert (e.value.epoch, e.value.step) == (2, 5)
+    assert f"last good checkpoint ({ckpt}, end of epoch 1)" in str(e.value)
+    assert load_checkpoint(ckpt)["epoch"] == 1
+
+
+def run_cli(out, *extra):
+    args = [sys.executable, "-m", "variantlab", "run", "--dob", "18/03/02", "--roll", "B20AI052", "--program",
+            "btech", "--epochs", "3", "--train-limit", "1500", "--device", "cpu", "--out", str(out), *extra]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_sigkill_and_resume_gives_the_uninterrupted_result(tmp_path):
+    straight = run_cli(tmp_path / "straight")
+    killed = run_cli(tmp_path / "killed")
+    checkpoint = tmp_path / "killed" / "checkpoints" / "cnn.pt"
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists():
+        assert killed.poll() is None and time.monotonic() < deadline, killed.communicate()
+        time.sleep(0.05)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert load_checkpoint(checkpoint)["epoch"] < 3  # really stopped mid-training
+    assert not (tmp_path / "killed" / "results.json").exists()
+    resumed = run_cli(tmp_path / "killed")
+    for process in (straight, resumed):
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    a = json.loads((tmp_path / "straight" / "results.json").read_text())
+    b = json.loads((tmp_path / "killed" / "results.json").read_text())
+    for model in ("cnn", "autoencoder", "ae_classifier"):
+        strip = [{k: v for k, v in h.items() if k != "seconds"} for h in a[model]["history"]]
+        assert strip == [{k: v for k, v in h.items() if k != "seconds"} for h in b[model]["history"]]
+        wa = load_checkpoint(tmp_path / "straight" / "checkpoints" / f"{model}.pt")["model"]
+        wb = load_checkpoint(tmp_path / "killed" / "checkpoints" / f"{model}.pt")["model"]
+        assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert a["cnn"]["test_accuracy"] == b["cnn"]["test_accuracy"]
+    assert a["ae_classifier"]["test_accuracy"] == b["ae_classifier"]["test_accuracy"]
