@@ -32,9 +32,9 @@ def classification_metrics(logits: torch.Tensor, split: Split, subset: ClassSubs
     confusion.index_put_((row, column[predictions].clamp(max=columns - 1)), torch.ones_like(row), accumulate=True)
     names = [subset.output_names[o] for o in targets]
     return {
-        "test_accuracy": float((predictions == labels).float().mean()),
+        "test_accuracy": int((predictions == labels).sum()) / len(labels),
         "test_loss": float(F.cross_entropy(logits, labels)),
-        "per_class_accuracy": {name: float(confusion[i, i] / confusion[i].sum()) for i, name in enumerate(names)},
+        "per_class_accuracy": {name: int(confusion[i, i]) / int(confusion[i].sum()) for i, name in enumerate(names)},
         "confusion_matrix": confusion.tolist(),
         "confusion_labels": names + ([] if subset.remapped else ["other"]),
     }

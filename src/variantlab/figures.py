@@ -22,9 +22,9 @@ def _save(fig, path: Path) -> Path:
 def _show(ax, image: torch.Tensor, title: str = ""):
     image = image.detach().float().cpu().clamp(0, 1)
     if image.shape[0] == 1:
-        ax.imshow(image[0], cmap="gray", vmin=0, vmax=1)
+        ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1)
     else:
-        ax.imshow(image.permute(1, 2, 0))
+        ax.imshow(image.permute(1, 2, 0).numpy())
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
