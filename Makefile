@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: $(VENV)/.installed
 	bash scripts/ensure-system.sh fashion-mnist
-	$(VARIANTLAB) derive --dob 18/03/02 --roll B20AI052 --program btech --first Ayush --last Abrol
+	$(VARIANTLAB) run --dob 18/03/02 --roll B20AI052 --program btech --first Ayush --last Abrol
 
 # pytest exits 5 when it collects no tests: that is a failure here, not a pass.
 test: $(VENV)/.installed

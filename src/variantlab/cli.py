@@ -169,3 +169,34 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
                   f"autoencoder test MSE {results['autoencoder']['test_mse']:.4f}")
     console.print(f"{results['timings']['total_seconds']:.0f} s on {results['device_name']}; "
                   f"report: {folder / 'report.html'}")
+
+
+@app.command("sweep")
+def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, dob, program, and optional first, last."),
+              profile: str = typer.Option("fast", "--profile", help="fast or faithful."),
+              seeds: int = typer.Option(1, "--seeds", help="Train every variant with seeds 0..N-1."),
+              epochs: int = typer.Option(None, "--epochs", help="Epochs for every model (a quick look)."),
+              train_limit: int = typer.Option(None, "--train-limit", help="Use only the first N training images."),
+              address: str = typer.Option(None, "--address", help="An existing Ray cluster (e.g. 10.0.0.5:6379); "
+                                          "default: a local Ray on this machine."),
+              cpus_per_run: float = typer.Option(1, "--cpus-per-run", help="CPUs Ray reserves per training group."),
+              gpus_per_run: float = typer.Option(0, "--gpus-per-run", help="GPUs per group (trains on CUDA if > 0)."),
+              out: str = typer.Option(None, "--out", help="Output folder [default: sweeps/<roster name>]."),
+              data_dir: str = DATA_DIR,
+              settings: list[str] = typer.Option([], "--set", help="Override one profile setting, KEY=VALUE.")):
+    """Train a whole class on Ray: each distinct variant once, a report per student, a class summary."""
+    from variantlab.sweep import sweep
+
+    with user_errors():
+        rows = sweep(roster, profile=profile, seeds=seeds, epochs=epochs, train_limit=train_limit, address=address,
+                     cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, out=out, data_dir=data_dir,
+                     settings=parse_settings(settings))
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "failed", "invalid")}
+    folder = Path(out) if out else Path("sweeps") / Path(roster).stem
+    console.print(f"{len(rows)} students: {counts['ok']} ok, {counts['failed']} failed, {counts['invalid']} invalid; "
+                  f"summary: {folder / 'class_summary.html'}")
+    for r in rows:
+        if r["status"] != "ok":
+            console.print(f"  line {r['line']} {r['roll'] or '(no roll)'}: {r['status']}: {r['error']}", highlight=False)
+    if counts["ok"] != len(rows):
+        raise typer.Exit(1)

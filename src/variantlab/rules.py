@@ -186,3 +186,14 @@ def variant_table(variant: Variant) -> list[tuple[str, str, str]]:
         value, _, why = sentence.partition(": ")
         rows.append((aspect.replace("_", " "), value, why))
     return rows
+
+
+def distinct_variants() -> set[str]:
+    """Every variant the rule table allows, as keys. The rules read a date only through the parities
+    of DD, MM and DD+MM+YY, so eight dates stand for all of them (tests check this on real dates);
+    ABC and the programme are enumerated whole."""
+    from variantlab.student import parse_student
+
+    dates = [f"{dd:02d}/{mm:02d}/{yy:02d}" for dd in (1, 2) for mm in (1, 2) for yy in (0, 1)]
+    return {derive(parse_student(dob, f"{abc:03d}", program)).key
+            for dob in dates for abc in range(1000) for program in ("btech", "mtech")}
