@@ -155,7 +155,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
 
     def train(model_name: str, model, progress, task: str, **kw):
         t = time.perf_counter()
-        torch.manual_seed(seed + SEED_OFFSETS[model_name])
+        stage(f"training the {model_name.replace('_', ' ')}")
         cfg = getattr(profile, model_name)
         history = fit(model, data.batches(model_name, cfg.batch_size), cfg, task=task,
                       checkpoint=ckpt_dir / f"{model_name}.pt", precision=profile.precision, val=val_batches,
@@ -177,6 +177,14 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
                         TextColumn("{task.fields[status]}"), TimeElapsedColumn())
                if show_progress else nullcontext(None))
     with display as progress:
+        overall = progress.add_task("variantlab run", total=4, status="") if progress else None
+
+        def stage(words: str):
+            if progress is not None:
+                done = ["training the cnn", "training the autoencoder", "training the ae classifier",
+                        "figures and report"].index(words)
+                progress.update(overall, completed=done, status=words)
+
         # Each model seeds its own initialisation, so a resumed run builds exactly the same networks.
         torch.manual_seed(seed + SEED_OFFSETS["cnn"])
         cnn = build_cnn(variant, in_shape, subset.num_outputs)
@@ -206,30 +214,34 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
             "architecture": f"encoder {'-'.join(map(str, encoder_widths(sample[0].numel(), variant.ae_layers)))}, "
                             f"FC {variant.ae_fc_nodes}, {subset.num_outputs} outputs"}
 
-    t = time.perf_counter()
-    figures.compare_curves(cnn_history, aec_history, fig_dir / FIGURES["comparison"][0])
-    figures.accuracies({"CNN": cnn_results["test_accuracy"], "AE classifier": aec_results["test_accuracy"]},
-                       {"CNN": REFERENCE_REPORT["cnn_test_accuracy"],
-                        "AE classifier": REFERENCE_REPORT["ae_classifier_test_accuracy"]}, fig_dir / FIGURES["accuracies"][0])
-    results = {
-        "student": student.to_dict(), "variant": variant.to_dict(), "profile": profile.name,
-        "settings": profile.to_dict(), "seed": seed, "device": str(device), "device_name": device_name(device),
-        "precision_used": "bf16" if autocast_dtype(device, profile.precision) else "fp32", "versions": versions,
-        "finished": dt.datetime.now().isoformat(timespec="seconds"),
-        "data": {"source": subset.source, "train_size": len(subset.train.labels) - (len(val[1]) if val else 0),
-                 "val_size": len(val[1]) if val else 0, "test_size": len(subset.test.labels),
-                 "train_class_counts": subset.class_counts(subset.train),
-                 "test_class_counts": subset.class_counts(subset.test),
-                 "augmentation": f"{profile.augmentation}, {aug.noise} noise of strength {aug.strength:g}"
-                                 f"{', clipped to [0, 1]' if aug.clip else ', not clipped'}",
-                 "images_per_epoch": len(data.train_y)},
-        "cnn": cnn_results, "autoencoder": ae_results, "ae_classifier": aec_results,
-        "timings": timings,
-    }
-    timings["figures_seconds"] = time.perf_counter() - t
-    timings["total_seconds"] = time.perf_counter() - started
-    write_report(out, results, student.to_dict(), fig_dir)
-    write_json(out / "results.json", results)
+        stage("figures and report")
+        t = time.perf_counter()
+        figures.compare_curves(cnn_history, aec_history, fig_dir / FIGURES["comparison"][0])
+        figures.accuracies({"CNN": cnn_results["test_accuracy"], "AE classifier": aec_results["test_accuracy"]},
+                           {"CNN": REFERENCE_REPORT["cnn_test_accuracy"],
+                            "AE classifier": REFERENCE_REPORT["ae_classifier_test_accuracy"]},
+                           fig_dir / FIGURES["accuracies"][0])
+        results = {
+            "student": student.to_dict(), "variant": variant.to_dict(), "profile": profile.name,
+            "settings": profile.to_dict(), "seed": seed, "device": str(device), "device_name": device_name(device),
+            "precision_used": "bf16" if autocast_dtype(device, profile.precision) else "fp32", "versions": versions,
+            "finished": dt.datetime.now().isoformat(timespec="seconds"),
+            "data": {"source": subset.source, "train_size": len(subset.train.labels) - (len(val[1]) if val else 0),
+                     "val_size": len(val[1]) if val else 0, "test_size": len(subset.test.labels),
+                     "train_class_counts": subset.class_counts(subset.train),
+                     "test_class_counts": subset.class_counts(subset.test),
+                     "augmentation": f"{profile.augmentation}, {aug.noise} noise of strength {aug.strength:g}"
+                                     f"{', clipped to [0, 1]' if aug.clip else ', not clipped'}",
+                     "images_per_epoch": len(data.train_y)},
+            "cnn": cnn_results, "autoencoder": ae_results, "ae_classifier": aec_results,
+            "timings": timings,
+        }
+        timings["figures_seconds"] = time.perf_counter() - t
+        timings["total_seconds"] = time.perf_counter() - started
+        write_report(out, results, student.to_dict(), fig_dir)
+        write_json(out / "results.json", results)
+        if progress is not None:
+            progress.update(overall, completed=4, status="done")
     return results
 
 

@@ -1,0 +1,92 @@
+"""`variantlab sweep` on a local Ray with 2 CPUs: grouping, statuses, resuming, the summary."""
+
+import csv
+import subprocess
+import sys
+
+import pytest
+
+from variantlab.errors import UserError
+from variantlab.sweep import read_roster
+
+ROSTER = """roll,dob,program,first,last
+B20AI052,18/03/02,B.Tech,Ayush,Abrol
+B20AI054,18/03/02,btech,Same,Variant
+B20AI053,18/03/02,btech,Odd,Mnist
+M21CS010,17/04/99,M.Tech,No,Cifar
+B20AI099,31/02/03,btech,Bad,Date
+B20AI052,01/01/01,btech,Dup,Roll
+B20AI070,,btech,No,Date
+"""
+
+
+def sweep_cli(roster, out):
+    return subprocess.run([sys.executable, "-m", "variantlab", "sweep", str(roster), "--epochs", "1",
+                           "--train-limit", "1000", "--out", str(out)], capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sweep")
+    roster = folder / "class.csv"
+    roster.write_text(ROSTER)
+    first = sweep_cli(roster, folder / "out")
+    stamps = {p: p.stat().st_mtime_ns for p in (folder / "out" / "variants").rglob("checkpoints/*.pt")}
+    second = sweep_cli(roster, folder / "out")
+    return folder / "out", first, second, stamps
+
+
+def summary(out):
+    with open(out / "class_summary.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_one_row_per_roster_row_with_the_right_status(swept):
+    out, first, _, _ = swept
+    assert first.returncode == 1, first.stderr  # not every row is ok
+    rows = summary(out)
+    assert [(r["line"], r["roll"], r["status"]) for r in rows] == [
+        ("2", "B20AI052", "ok"), ("3", "B20AI054", "ok"), ("4", "B20AI053", "ok"), ("5", "M21CS010", "failed"),
+        ("6", "B20AI099", "invalid"), ("7", "B20AI052", "invalid"), ("8", "B20AI070", "invalid")]
+    by_line = {r["line"]: r for r in rows}
+    assert "cifar10 not found" in by_line["5"]["error"]
+    assert "'31/02/03' is not a real date" in by_line["6"]["error"]
+    assert "duplicate roll B20AI052 (first on line 2)" in by_line["7"]["error"]
+    assert by_line["8"]["error"] == "missing dob"
+    assert by_line["4"]["variant_key"].startswith("mnist-")
+    for line in ("2", "3", "4"):
+        assert 0.2 < float(by_line[line]["cnn_test_accuracy"]) <= 1
+        assert (out / by_line[line]["report"]).exists()
+
+
+def test_a_shared_variant_trains_once_and_each_student_gets_a_report(swept):
+    out, _, _, _ = swept
+    rows = {r["roll"]: r for r in summary(out)}
+    assert rows["B20AI052"]["variant_key"] == rows["B20AI054"]["variant_key"]
+    assert rows["B20AI052"]["cnn_test_accuracy"] == rows["B20AI054"]["cnn_test_accuracy"]
+    trained = [p.parent.parent.name for p in (out / "variants").glob("*/checkpoints/cnn.pt")]
+    assert len(trained) == 2  # FashionMNIST and MNIST; CIFAR-10 had no data
+    assert sum(k.startswith(rows["B20AI052"]["variant_key"]) for k in trained) == 1
+    same = (out / "students" / "B20AI054" / "report.md").read_text()
+    assert same.startswith("# Minor 1: Same Variant (B20AI054)") and "ABC = 054 is even" in same
+    assert (out / "students" / "B20AI054" / "training" / "results.json").exists()
+    html = (out / "class_summary.html").read_text()
+    assert "students/B20AI052/report.html" in html and "Test accuracy per variant" in html
+
+
+def test_a_second_sweep_trains_nothing(swept):
+    out, first, second, stamps = swept
+    assert second.returncode == 1
+    assert len(stamps) == 6 and {p: p.stat().st_mtime_ns for p in stamps} == stamps  # no checkpoint rewritten
+    assert "2 finished before" in second.stdout  # only the CIFAR-10 group was tried again
+    assert [r["status"] for r in summary(out)] == ["ok", "ok", "ok", "failed", "invalid", "invalid", "invalid"]
+
+
+def test_roster_without_a_required_column_is_refused(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("roll,program\nB20AI052,btech\n")
+    with pytest.raises(UserError, match="header lacks column"):
+        read_roster(roster)
+    done = subprocess.run([sys.executable, "-m", "variantlab", "sweep", str(roster)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "lacks column(s) dob" in done.stderr and "Traceback" not in done.stderr
