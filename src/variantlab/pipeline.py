@@ -150,8 +150,8 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     timings["data_seconds"] = time.perf_counter() - t
     val_batches = data.val_batches()
     figure_gen = torch.Generator().manual_seed(seed + SEED_OFFSETS["figures"])
+    figures.augmentation_grid(to_float(subset.train.images[:8]), aug, figure_gen, fig_dir / FIGURES["augmentation"][0])
     sample = to_float(subset.test.images[:8])
-    figures.augmentation_grid(sample, aug, figure_gen, fig_dir / FIGURES["augmentation"][0])
 
     def train(model_name: str, model, progress, task: str, **kw):
         t = time.perf_counter()

@@ -11,6 +11,7 @@ from pathlib import Path
 from variantlab.atomic import write_text
 from variantlab.config import REASONS, TrainConfig
 from variantlab.rules import AUGMENTATION_NAMES, DATASET_NAMES, Variant, variant_table
+from variantlab.student import PROGRAMS
 
 # The reference report's published numbers (ASSIGNMENT.md section 5).
 REFERENCE_REPORT = {
@@ -59,7 +60,7 @@ def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
               f"({results['device']}), torch {results['versions']['torch']}, {results['finished']}."),
         ("h", 2, "Student"),
         ("table", ["detail", "value"], [["date of birth (DD/MM/YY)", student["dob"]], ["roll number", student["roll"]],
-                                        ["ABC", student["abc"]], ["programme", student["program"]]]),
+                                        ["ABC", student["abc"]], ["programme", PROGRAMS[student["program"]]]]),
         ("h", 2, "Variant: what follows from the details"),
         ("table", ["aspect", "value", "why"], [list(r) for r in variant_table(variant)]),
         ("h", 2, "Hyperparameters and why"),

@@ -149,8 +149,12 @@ def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, ad
     from rich.live import Live
 
     env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-    ray.init(address=address, log_to_driver=False, include_dashboard=False, logging_level="WARNING",
-             runtime_env={"env_vars": env} if env else None)
+    try:
+        ray.init(address=address, log_to_driver=False, include_dashboard=False, logging_level="WARNING",
+                 runtime_env={"env_vars": env} if env else None)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise UserError(f"could not start or join {where}: {e}".splitlines()[0]) from None
     try:
         # UserError (bad or missing data, bad settings) is permanent; an OSError may pass on a retry.
         task = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=2,
@@ -170,7 +174,8 @@ def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, ad
             return (f"groups: {done} done, {running} running, {len(pending) - running} queued, {failed} failed"
                     f"{f', {skipped} finished before' if skipped else ''}  [{time.monotonic() - started:.0f} s]")
 
-        with Live(status(), refresh_per_second=2, console=Console(quiet=not show_progress)) as live:
+        console = Console(quiet=not show_progress)
+        with Live(status(), refresh_per_second=2, console=console, transient=True) as live:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
                 for ref in ready:
@@ -182,6 +187,7 @@ def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, ad
                         group.error = _task_error(e)
                         failed += 1
                 live.update(status())
+        console.print(status())
     finally:
         ray.shutdown()
 
