@@ -67,14 +67,18 @@ def fast_images_per_second(dataset, device) -> tuple[float, str]:
     return len(data.train_y) / history[0]["seconds"], f"batch {profile.cnn.batch_size}, {precision}, channels-last"
 
 
-def main():
-    parser = argparse.ArgumentParser()
+def setup(parser: argparse.ArgumentParser):
+    """The benchmarks' shared arguments: (args, device, the FashionMNIST dataset)."""
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--data-dir")
     args = parser.parse_args()
-    device = resolve_device(args.device)
-    dataset = load("fashion_mnist", args.data_dir)
+    return args, resolve_device(args.device), load("fashion_mnist", args.data_dir)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=150)
+    args, device, dataset = setup(parser)
     reference = reference_images_per_second(dataset, device, args.steps)
     fast, how = fast_images_per_second(dataset, device)
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}")

@@ -10,13 +10,12 @@ import tempfile
 from pathlib import Path
 
 import torch
-from throughput import VARIANT, reference_images_per_second
+from throughput import VARIANT, reference_images_per_second, setup
 
 from variantlab.config import get_profile
-from variantlab.datasets import load
 from variantlab.evaluate import classification_metrics, predict
 from variantlab.models import Inference, build_cnn
-from variantlab.pipeline import prepare, resolve_device
+from variantlab.pipeline import prepare
 from variantlab.report import REFERENCE_REPORT
 from variantlab.train import fit
 
@@ -25,12 +24,8 @@ TARGET = REFERENCE_REPORT["cnn_test_accuracy"]
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir")
-    args = parser.parse_args()
-    device = resolve_device(args.device)
-    dataset = load("fashion_mnist", args.data_dir)
+    args, device, dataset = setup(parser)
     profile = get_profile("fast")
     data = prepare(VARIANT, profile, args.seed, device, dataset)
     torch.manual_seed(args.seed)

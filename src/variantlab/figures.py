@@ -31,19 +31,26 @@ def _show(ax, image: torch.Tensor, title: str = ""):
         ax.set_title(title, fontsize=7)
 
 
+def image_rows(rows: list[tuple[str, torch.Tensor]], title: str, path: Path) -> Path:
+    """A grid of images: one labelled row per (label, batch)."""
+    columns = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), columns, figsize=(1.1 * columns, 1.2 * len(rows)), squeeze=False)
+    for r, (label, batch) in enumerate(rows):
+        for c in range(columns):
+            _show(axes[r][c], batch[c])
+        axes[r][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
+
+
 def augmentation_grid(images: torch.Tensor, aug: Augmentation, generator: torch.Generator, path: Path) -> Path:
     """The reference's sample grid: one row per kind (original, flip or rotation, noise, both)."""
     moved = geometric(images, aug, generator)
     name = {"flip": "horizontal flip", "rotate": "rotation"}[aug.geometric]
-    rows = [("original", images), (name, moved), (f"{aug.noise} noise {aug.strength:g}", add_noise(images, aug, generator)),
-            (f"{name} + noise", add_noise(moved, aug, generator))]
-    fig, axes = plt.subplots(len(rows), len(images), figsize=(1.1 * len(images), 1.2 * len(rows)), squeeze=False)
-    for r, (label, batch) in enumerate(rows):
-        for c in range(len(images)):
-            _show(axes[r][c], batch[c])
-        axes[r][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle("Augmentation, one row per kind", fontsize=9)
-    return _save(fig, path)
+    return image_rows([("original", images), (name, moved),
+                       (f"{aug.noise} noise {aug.strength:g}", add_noise(images, aug, generator)),
+                       (f"{name} + noise", add_noise(moved, aug, generator))],
+                      "Augmentation, one row per kind", path)
 
 
 def training_curves(history: list[dict], title: str, path: Path) -> Path:
@@ -87,16 +94,9 @@ def compare_curves(cnn: list[dict], ae_classifier: list[dict], path: Path) -> Pa
 
 def reconstructions(originals: torch.Tensor, rebuilt: torch.Tensor, noisy: torch.Tensor, rebuilt_noisy: torch.Tensor,
                     path: Path) -> Path:
-    rows = [("original", originals), ("reconstruction", rebuilt), ("noisy input", noisy),
-            ("reconstruction of noisy", rebuilt_noisy)]
-    fig, axes = plt.subplots(len(rows), len(originals), figsize=(1.1 * len(originals), 1.2 * len(rows)),
-                             squeeze=False)
-    for r, (label, batch) in enumerate(rows):
-        for c in range(len(originals)):
-            _show(axes[r][c], batch[c])
-        axes[r][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle("Test images and the autoencoder's reconstructions", fontsize=9)
-    return _save(fig, path)
+    return image_rows([("original", originals), ("reconstruction", rebuilt), ("noisy input", noisy),
+                       ("reconstruction of noisy", rebuilt_noisy)],
+                      "Test images and the autoencoder's reconstructions", path)
 
 
 def confusion(matrix: list[list[int]], rows: list[str], columns: list[str], title: str, path: Path) -> Path:
