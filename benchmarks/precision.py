@@ -1,0 +1,66 @@
+"""CNN training steps per second by precision and memory layout: which of bf16 autocast and
+channels-last pay on this device (the reference CNN, 5 outputs, AdamW, random data of the right shape).
+Run: .venv/bin/python benchmarks/precision.py [--device cpu|cuda] [--batch 128] [--steps 10]
+"""
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from throughput import VARIANT
+
+from variantlab.models import build_cnn
+from variantlab.pipeline import resolve_device
+
+
+def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last: bool) -> float:
+    torch.manual_seed(0)
+    model = build_cnn(VARIANT, (1, 28, 28), 5).to(device)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=layout)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = torch.rand(batch, 1, 28, 28, device=device).contiguous(memory_format=layout)
+    y = torch.randint(0, 5, (batch,), device=device)
+
+    def step():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = F.cross_entropy(model(x).float(), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(3):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return batch * steps / (time.perf_counter() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=10)
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, batch {args.batch}")
+    rates = {}
+    for bf16 in (False, True):
+        for channels_last in (False, True):
+            rate = images_per_second(device, args.batch, args.steps, bf16, channels_last)
+            rates[bf16, channels_last] = rate
+            print(f"{'bf16 autocast' if bf16 else 'fp32':14} {'channels-last' if channels_last else 'NCHW':14} "
+                  f"{rate:8.0f} images/s")
+    best = max(rates, key=rates.get)
+    print(f"fastest: {'bf16' if best[0] else 'fp32'}, {'channels-last' if best[1] else 'NCHW'}; "
+          f"ratio to fp32 NCHW {rates[best] / rates[False, False]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
