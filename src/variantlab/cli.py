@@ -2,7 +2,6 @@
 
 import json
 from contextlib import contextmanager
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -153,7 +152,7 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
                                                "(e.g. cnn.lr=0.002, epochs=3, precision=fp32); repeatable.")):
     """Train the variant's CNN, autoencoder and AE classifier and write the report folder."""
     from variantlab.errors import TrainingDiverged
-    from variantlab.pipeline import run
+    from variantlab.pipeline import default_out, run
 
     with user_errors():
         try:
@@ -163,7 +162,7 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
         except TrainingDiverged as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from None
-    folder = Path(out) if out else Path("runs") / f"{results['student']['roll']}-{results['profile']}-{seed}"
+    folder = default_out(results["student"]["roll"], results["profile"], seed, out)
     console.print(f"CNN test accuracy [bold]{100 * results['cnn']['test_accuracy']:.2f} %[/], "
                   f"AE classifier [bold]{100 * results['ae_classifier']['test_accuracy']:.2f} %[/], "
                   f"autoencoder test MSE {results['autoencoder']['test_mse']:.4f}")
@@ -185,14 +184,14 @@ def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, d
               data_dir: str = DATA_DIR,
               settings: list[str] = typer.Option([], "--set", help="Override one profile setting, KEY=VALUE.")):
     """Train a whole class on Ray: each distinct variant once, a report per student, a class summary."""
-    from variantlab.sweep import sweep
+    from variantlab.sweep import default_out, sweep
 
     with user_errors():
         rows = sweep(roster, profile=profile, seeds=seeds, epochs=epochs, train_limit=train_limit, address=address,
                      cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, out=out, data_dir=data_dir,
                      settings=parse_settings(settings))
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "failed", "invalid")}
-    folder = Path(out) if out else Path("sweeps") / Path(roster).stem
+    folder = default_out(roster, out)
     console.print(f"{len(rows)} students: {counts['ok']} ok, {counts['failed']} failed, {counts['invalid']} invalid; "
                   f"summary: {folder / 'class_summary.html'}")
     for r in rows:

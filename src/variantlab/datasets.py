@@ -216,9 +216,12 @@ def _download(spec: DatasetSpec) -> Path:
     downloads = cache_root() / ".downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     dataset_class = getattr(torchvision.datasets, spec.torchvision_class)
-    for train in (True, False):
-        dataset_class(root=str(downloads), train=train, download=True)
-    return import_folder(spec.key, downloads)
+    try:
+        for train in (True, False):
+            dataset_class(root=str(downloads), train=train, download=True)
+        return import_folder(spec.key, downloads)
+    finally:
+        shutil.rmtree(downloads, ignore_errors=True)  # the cache keeps the verified copy
 
 
 def load(key: str, data_dir: str | Path | None = None) -> Dataset:

@@ -270,6 +270,10 @@ def plot_autoencoder(ae, history, sample, aug, generator, device, fig_dir: Path)
                             fig_dir / FIGURES["reconstructions"][0])
 
 
+def default_out(roll: str, profile: str, seed: int, out: str | Path | None = None) -> Path:
+    return Path(out) if out else Path("runs") / f"{roll}-{profile}-{seed}"
+
+
 def run(dob: str, roll: str, program: str, first: str = "", last: str = "", *, profile: str = "fast", seed: int = 0,
         epochs: int | None = None, train_limit: int | None = None, device: str = "auto", out: str | Path | None = None,
         data_dir: str | Path | None = None, settings: dict | None = None, show_progress: bool = True) -> dict:
@@ -278,7 +282,7 @@ def run(dob: str, roll: str, program: str, first: str = "", last: str = "", *, p
     chosen = make_profile(profile, epochs, settings)
     if train_limit is not None and train_limit < 1:
         raise UserError(f"--train-limit {train_limit} must be at least 1")
-    out = Path(out) if out else Path("runs") / f"{student.roll}-{chosen.name}-{seed}"
+    out = default_out(student.roll, chosen.name, seed, out)
     return run_training(student, derive(student), chosen, seed=seed, device=resolve_device(device), out=out,
                         data_dir=data_dir, train_limit=train_limit, show_progress=show_progress)
 

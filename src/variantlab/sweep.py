@@ -94,7 +94,8 @@ def plan_groups(rows: list[Row], profile: str, seeds: int) -> dict[str, Group]:
 
 def train_group(student: Student, variant_dict: dict, profile_dict: dict, seed: int, out: str, data_dir,
                 train_limit, device: str, threads: int) -> dict:
-    """One Ray task: train a group's models in its own folder (a normal `variantlab run` folder)."""
+    """One Ray task: train a group's models in its own folder (a normal `variantlab run` folder);
+    returns what its results.json holds."""
     import torch
 
     from variantlab.config import Profile
@@ -104,7 +105,11 @@ def train_group(student: Student, variant_dict: dict, profile_dict: dict, seed: 
     results = run_training(student, Variant.from_dict(variant_dict), Profile.from_dict(profile_dict), seed=seed,
                            device=resolve_device(device), out=Path(out), data_dir=data_dir,
                            train_limit=train_limit, show_progress=False)
-    return {k: results[k] for k in ("cnn", "ae_classifier", "autoencoder", "timings")}
+    return results
+
+
+def default_out(roster: str | Path, out: str | Path | None) -> Path:
+    return Path(out) if out else Path("sweeps") / Path(roster).stem
 
 
 def _finished(folder: Path) -> dict | None:
@@ -127,7 +132,7 @@ def sweep(roster: str | Path, *, profile: str = "fast", seeds: int = 1, epochs: 
     if train_limit is not None and train_limit < 1:
         raise UserError(f"--train-limit {train_limit} must be at least 1")
     rows = read_roster(Path(roster))
-    out = Path(out or Path("sweeps") / Path(roster).stem).resolve()
+    out = default_out(roster, out).resolve()
     if out.exists() and not out.is_dir():
         raise UserError(f"output path {out} is a file; give a folder")
     groups = plan_groups(rows, chosen.name, seeds)
@@ -219,7 +224,7 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
             continue
         folder = out / "students" / _safe(row.roll)
         first = out / "variants" / mine[0].key
-        report_results = _finished(first) | {"variant": derive(row.student).to_dict()}
+        report_results = mine[0].results | {"variant": derive(row.student).to_dict()}
         write_report(folder, report_results, row.student.to_dict(), first / "figures")
         link = folder / "training"
         if not link.is_symlink():
