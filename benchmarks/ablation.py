@@ -19,10 +19,9 @@ from variantlab.config import get_profile, override
 from variantlab.datasets import load
 from variantlab.evaluate import classification_metrics, predict
 from variantlab.models import Inference, build_ae_classifier, build_autoencoder, build_cnn
-from variantlab.pipeline import SEED_OFFSETS, prepare, resolve_device
+from variantlab.pipeline import SEED_OFFSETS, prepare, resolve_device, train_model
 from variantlab.rules import derive
 from variantlab.student import parse_student
-from variantlab.train import fit
 
 CNN_ROWS = {
     "fast": {}, "wd 0.05": {"cnn.weight_decay": 0.05}, "no label smoothing": {"cnn.label_smoothing": 0.0},
@@ -51,23 +50,20 @@ def train_one(model_name, changes, seed, variant, dataset, device, scratch: Path
     data = prepare(variant, profile, seed, device, dataset)
     started = time.perf_counter()
 
-    def train(name, model, task, **kw):
-        torch.manual_seed(seed + SEED_OFFSETS[name])
-        cfg = getattr(profile, name)
-        return fit(model, data.batches(name, cfg.batch_size), cfg, task=task, checkpoint=scratch / f"{name}.pt",
-                   settings={}, precision=profile.precision, val=data.val_batches(), **kw)
+    def train(name, model):
+        return train_model(name, model, profile, data, scratch / f"{name}.pt", settings={})
 
     torch.manual_seed(seed + SEED_OFFSETS[model_name])
     if model_name == "cnn":
         model = build_cnn(variant, data.in_shape, data.subset.num_outputs)
-        history = train("cnn", model, "classify", channels_last=profile.channels_last)
+        history = train("cnn", model)
     else:
         torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])
         ae = build_autoencoder(variant, data.in_shape, profile.ae_output)
-        train("autoencoder", ae, "reconstruct", denoise=profile.ae_denoise)
+        train("autoencoder", ae)
         torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
         model = build_ae_classifier(variant, data.in_shape, data.subset.num_outputs, profile.ae_classifier_mode, ae)
-        history = train("ae_classifier", model, "classify")
+        history = train("ae_classifier", model)
     seconds = time.perf_counter() - started
     test = {tta: classification_metrics(predict(Inference(model, tta), data.subset.test.images, device),
                                         data.subset.test, data.subset)["test_accuracy"] for tta in (False, True)}

@@ -20,10 +20,10 @@ from variantlab.augment import expand_static, for_variant
 from variantlab.config import get_profile, override
 from variantlab.datasets import load, select_classes, to_float
 from variantlab.models import build_cnn
-from variantlab.pipeline import prepare, resolve_device
+from variantlab.pipeline import prepare, resolve_device, train_model
 from variantlab.rules import derive
 from variantlab.student import parse_student
-from variantlab.train import autocast_dtype, fit
+from variantlab.train import autocast_dtype
 
 VARIANT = derive(parse_student("18/03/02", "B20AI052", "btech"))
 
@@ -60,9 +60,7 @@ def fast_images_per_second(dataset, device) -> tuple[float, str]:
     torch.manual_seed(0)
     model = build_cnn(VARIANT, data.in_shape, data.subset.num_outputs)
     with tempfile.TemporaryDirectory() as scratch:
-        history = fit(model, data.batches("cnn", profile.cnn.batch_size), profile.cnn, task="classify",
-                      checkpoint=Path(scratch) / "cnn.pt", settings={}, precision=profile.precision,
-                      channels_last=profile.channels_last)
+        history = train_model("cnn", model, profile, data, Path(scratch) / "cnn.pt", settings={})
     precision = "bf16" if autocast_dtype(device, profile.precision) else "fp32"
     return len(data.train_y) / history[0]["seconds"], f"batch {profile.cnn.batch_size}, {precision}, channels-last"
 

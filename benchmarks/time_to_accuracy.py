@@ -15,9 +15,8 @@ from throughput import VARIANT, reference_images_per_second, setup
 from variantlab.config import get_profile
 from variantlab.evaluate import classification_metrics, predict
 from variantlab.models import Inference, build_cnn
-from variantlab.pipeline import prepare
+from variantlab.pipeline import prepare, train_model
 from variantlab.report import REFERENCE_REPORT
-from variantlab.train import fit
 
 TARGET = REFERENCE_REPORT["cnn_test_accuracy"]
 
@@ -41,9 +40,7 @@ def main():
             reached.append((len(history), seconds))
 
     with tempfile.TemporaryDirectory() as scratch:
-        fit(model, data.batches("cnn", profile.cnn.batch_size), profile.cnn, task="classify",
-            checkpoint=Path(scratch) / "cnn.pt", settings={}, precision=profile.precision,
-            channels_last=profile.channels_last, on_epoch=after_epoch)
+        train_model("cnn", model, profile, data, Path(scratch) / "cnn.pt", settings={}, on_epoch=after_epoch)
     reference_seconds = 15 * 120_000 / reference_images_per_second(dataset, device, 100)
     print(f"device {device}, torch {torch.__version__}, seed {args.seed}, target {100 * TARGET:.2f} %")
     print(f"reference protocol, projected: {reference_seconds:.0f} s (15 epochs x 1,200 steps at its measured rate)")

@@ -125,6 +125,16 @@ def prepare(variant: Variant, profile: Profile, seed: int, device: torch.device,
     return Prepared(subset, train_x, train_y, val, aug, online, profile.tta_flip and aug.geometric == "flip", seed)
 
 
+def train_model(name: str, model, profile: Profile, data: Prepared, checkpoint: Path, settings: dict, **kw) -> list[dict]:
+    """Fit one of the profile's three models with the settings that apply to it (the one place that says
+    which: the autoencoder reconstructs, maybe denoising; the CNN runs channels-last)."""
+    cfg = getattr(profile, name)
+    task = "reconstruct" if name == "autoencoder" else "classify"
+    return fit(model, data.batches(name, cfg.batch_size), cfg, task=task, checkpoint=checkpoint, settings=settings,
+               precision=profile.precision, channels_last=profile.channels_last and name == "cnn",
+               denoise=profile.ae_denoise and name == "autoencoder", val=data.val_batches(), **kw)
+
+
 def run_training(student: Student, variant: Variant, profile: Profile, *, seed: int, device: torch.device, out: Path,
                  data_dir=None, train_limit: int | None = None, show_progress: bool = True) -> dict:
     """Train, evaluate and export the three models into `out`; returns results.json's content."""
@@ -148,19 +158,16 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     data = prepare(variant, profile, seed, device, load(variant.dataset, data_dir), train_limit)
     subset, in_shape, aug, tta, val = data.subset, data.in_shape, data.augmentation, data.tta, data.val
     timings["data_seconds"] = time.perf_counter() - t
-    val_batches = data.val_batches()
     figure_gen = torch.Generator().manual_seed(seed + SEED_OFFSETS["figures"])
     figures.augmentation_grid(to_float(subset.train.images[:8]), aug, figure_gen, fig_dir / FIGURES["augmentation"][0])
     sample = to_float(subset.test.images[:8])
+    widths = "-".join(map(str, encoder_widths(sample[0].numel(), variant.ae_layers)))
 
-    def train(model_name: str, model, progress, task: str, **kw):
+    def train(model_name: str, model, progress):
         t = time.perf_counter()
         stage(f"training the {model_name.replace('_', ' ')}")
-        cfg = getattr(profile, model_name)
-        history = fit(model, data.batches(model_name, cfg.batch_size), cfg, task=task,
-                      checkpoint=ckpt_dir / f"{model_name}.pt", precision=profile.precision, val=val_batches,
-                      settings=identity | {"model": model_name}, progress=progress,
-                      label=model_name.replace("_", " "), **kw)
+        history = train_model(model_name, model, profile, data, ckpt_dir / f"{model_name}.pt",
+                              identity | {"model": model_name}, progress=progress, label=model_name.replace("_", " "))
         timings[f"{model_name}_seconds"] = time.perf_counter() - t
         return history
 
@@ -190,7 +197,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
         # Each model seeds its own initialisation, so a resumed run builds exactly the same networks.
         torch.manual_seed(seed + SEED_OFFSETS["cnn"])
         cnn = build_cnn(variant, in_shape, subset.num_outputs)
-        cnn_history = train("cnn", cnn, progress, "classify", channels_last=profile.channels_last)
+        cnn_history = train("cnn", cnn, progress)
         cnn_results = classifier_results("cnn", cnn, cnn_history) | {
             "architecture": f"{variant.conv_layers} conv (5x5, padding 1) + {variant.pool_layers} {variant.pool} pool, "
                             f"first layer {variant.first_filters} filters, flatten {cnn.flatten_size}, "
@@ -199,21 +206,19 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
 
         torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])
         ae = build_autoencoder(variant, in_shape, profile.ae_output)
-        ae_history = train("autoencoder", ae, progress, "reconstruct", denoise=profile.ae_denoise)
+        ae_history = train("autoencoder", ae, progress)
         ae_results = reconstruction_metrics(ae, subset.test.images, device, aug, figure_gen) | {
             "history": ae_history, "train_seconds": sum(h["seconds"] for h in ae_history),
             "parameters": sum(p.numel() for p in ae.parameters()), "denoising": profile.ae_denoise,
-            "architecture": "fully connected " + "-".join(map(str, encoder_widths(sample[0].numel(),
-                                                                                   variant.ae_layers)))
-                            + f", mirrored decoder, {profile.ae_output} output"}
+            "architecture": f"fully connected {widths}, mirrored decoder, {profile.ae_output} output"}
         plot_autoencoder(ae, ae_history, sample, aug, figure_gen, device, fig_dir)
 
         torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
         aec = build_ae_classifier(variant, in_shape, subset.num_outputs, profile.ae_classifier_mode, ae)
-        aec_history = train("ae_classifier", aec, progress, "classify")
+        aec_history = train("ae_classifier", aec, progress)
         aec_results = classifier_results("ae_classifier", aec, aec_history) | {
             "mode": profile.ae_classifier_mode,
-            "architecture": f"encoder {'-'.join(map(str, encoder_widths(sample[0].numel(), variant.ae_layers)))}, "
+            "architecture": f"encoder {widths}, "
                             f"FC {variant.ae_fc_nodes}, {subset.num_outputs} outputs"}
 
         stage("figures and report")
