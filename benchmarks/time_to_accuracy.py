@@ -31,8 +31,8 @@ def main():
     model = build_cnn(VARIANT, data.in_shape, data.subset.num_outputs)
     reached = []
 
-    def after_epoch(history):
-        accuracy = classification_metrics(predict(Inference(model, data.tta), data.subset.test.images, device),
+    def after_epoch(history, weights):
+        accuracy = classification_metrics(predict(Inference(weights, data.tta), data.subset.test.images, device),
                                           data.subset.test, data.subset)["test_accuracy"]
         seconds = sum(h["seconds"] for h in history)
         print(f"epoch {len(history):2d}: {seconds:7.1f} s of training, test accuracy {100 * accuracy:.2f} %", flush=True)

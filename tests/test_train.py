@@ -19,7 +19,7 @@ from variantlab.errors import TrainingDiverged, UserError
 from variantlab.models import build_cnn
 from variantlab.rules import derive
 from variantlab.student import parse_student
-from variantlab.train import fit
+from variantlab.train import WeightAverage, evaluate_batches, fit
 
 VARIANT = derive(parse_student("18/03/02", "B20AI052", "btech"))
 CFG = TrainConfig(epochs=2, batch_size=100, optimizer="adamw", lr=2e-3, weight_decay=0.0, schedule="onecycle",
@@ -64,6 +64,38 @@ def test_resume_continues_and_other_settings_are_refused(small, tmp_path):
         assert torch.equal(a, b)
 
 
+def test_weight_average_ramps_its_decay_then_keeps_it():
+    model = torch.nn.Linear(1, 1, bias=False)
+    average = WeightAverage(model, decay=0.5)
+    expected = model.weight.item()
+    for step, value in enumerate([4.0, 8.0, 2.0, 6.0], start=1):
+        model.weight.data.fill_(value)
+        average.update(model)
+        decay = min(0.5, (1 + step) / (10 + step))  # 2/11, 3/12, then the cap
+        expected = decay * expected + (1 - decay) * value
+        assert average.module.weight.item() == pytest.approx(expected)
+    assert not average.module.weight.requires_grad
+
+
+def test_with_ema_the_average_is_validated_and_delivered(small, tmp_path):
+    def batches():
+        return DeviceBatches(small.train.images, small.train.labels, 100, torch.Generator().manual_seed(0))
+    val = DeviceBatches(small.test.images[:500], small.test.labels[:500], 250, torch.Generator(), shuffle=False)
+    cfg = TrainConfig(**{**CFG.__dict__, "ema": 0.9})
+    model = cnn()
+    history = fit(model, batches(), cfg, task="classify", checkpoint=tmp_path / "e.pt", settings={}, val=val)
+    state = load_checkpoint(tmp_path / "e.pt")
+    assert state["average"]["steps"] == 2 * len(batches())
+    averaged, raw = state["average"]["module"], state["model"]
+    assert all(torch.equal(model.state_dict()[k], averaged[k]) for k in averaged)
+    assert not all(torch.equal(raw[k], averaged[k]) for k in raw)
+    assert history[-1]["val_accuracy"] == evaluate_batches(model, val, "classify", False)["val_accuracy"]
+    # A finished run loaded again delivers the average, not the last weights.
+    again = cnn(seed=3)
+    fit(again, batches(), cfg, task="classify", checkpoint=tmp_path / "e.pt", settings={}, val=val)
+    assert all(torch.equal(again.state_dict()[k], averaged[k]) for k in averaged)
+
+
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_checkpoint(small, tmp_path):
     images = to_float(small.train.images[:500])
     generator = torch.Generator().manual_seed(0)
@@ -90,7 +122,7 @@ def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(small, tmp_path):
     ckpt, after_one = tmp_path / "k.pt", tmp_path / "after-epoch-1.pt"
     two = TrainConfig(**{**CFG.__dict__, "epochs": 2})
 
-    def keep_first(history):
+    def keep_first(history, weights):
         if len(history) == 1:
             shutil.copyfile(ckpt, after_one)
     fit(cnn(), DeviceBatches(images, labels, 100, torch.Generator(), shuffle=False), two, task="classify",
@@ -136,5 +168,10 @@ def test_sigkill_and_resume_gives_the_uninterrupted_result(tmp_path):
         wa = load_checkpoint(tmp_path / "straight" / "checkpoints" / f"{model}.pt")["model"]
         wb = load_checkpoint(tmp_path / "killed" / "checkpoints" / f"{model}.pt")["model"]
         assert all(torch.equal(wa[k], wb[k]) for k in wa)
+        average_a = load_checkpoint(tmp_path / "straight" / "checkpoints" / f"{model}.pt")["average"]
+        average_b = load_checkpoint(tmp_path / "killed" / "checkpoints" / f"{model}.pt")["average"]
+        assert (average_a is None) == (average_b is None)
+        if average_a is not None:
+            assert all(torch.equal(average_a["module"][k], average_b["module"][k]) for k in average_a["module"])
     assert a["cnn"]["test_accuracy"] == b["cnn"]["test_accuracy"]
     assert a["ae_classifier"]["test_accuracy"] == b["ae_classifier"]["test_accuracy"]

@@ -21,6 +21,7 @@ class TrainConfig:
     schedule: str  # constant | onecycle (linear warm-up, then cosine down)
     warmup: float  # fraction of the steps spent warming up (onecycle)
     label_smoothing: float  # classifiers only
+    ema: float = 0.0  # per-step decay of the weights' moving average, which is validated and kept; 0: the last weights
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ PROFILES = {
         remap_labels=True, precision="bf16", channels_last=True, val_fraction=0.05, tta_flip=True,
         ae_output="sigmoid", ae_denoise=True, ae_classifier_mode="pretrained",
         cnn=TrainConfig(epochs=12, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-4,
-                        schedule="onecycle", warmup=0.2, label_smoothing=0.1),
+                        schedule="onecycle", warmup=0.2, label_smoothing=0.1, ema=0.998),
         autoencoder=TrainConfig(epochs=8, batch_size=256, optimizer="adamw", lr=3e-3, weight_decay=0.0,
                                 schedule="onecycle", warmup=0.1, label_smoothing=0.0),
         ae_classifier=TrainConfig(epochs=60, batch_size=256, optimizer="adamw", lr=2e-3, weight_decay=5e-4,
@@ -110,9 +111,11 @@ REASONS = {
         "ae_output": "a sigmoid keeps reconstructions in [0, 1], the range of the pixels",
         "ae_denoise": "reconstructing the clean image from a noisy one learns features, not the noise",
         "ae_classifier_mode": "the classifier starts from the trained encoder and fine-tunes it",
-        "cnn": "AdamW, warm-up then cosine decay, batch 128, label smoothing 0.1; 12 epochs fit 10 CPU minutes",
+        "cnn": "AdamW, warm-up then cosine decay, batch 128, label smoothing 0.1; 12 epochs fit 10 CPU minutes; "
+               "the weights' moving average (decay 0.998) is kept: it passes the reference's accuracy an epoch sooner",
         "autoencoder": "AdamW, warm-up then cosine decay, batch 256; more epochs did not help its classifier",
-        "ae_classifier": "AdamW, warm-up then cosine decay, label smoothing 0.1; an MLP epoch is cheap, 60 pay",
+        "ae_classifier": "AdamW, warm-up then cosine decay, label smoothing 0.1; an MLP epoch is cheap, 60 pay; "
+                         "no weight averaging: it measured no better here",
     },
 }
 
@@ -176,8 +179,10 @@ def validate(p: Profile) -> None:
         t = getattr(p, m)
         if t.epochs < 1 or t.batch_size < 1:
             raise UserError(f"{m}: epochs ({t.epochs}) and batch_size ({t.batch_size}) must be at least 1")
-        if not (t.lr > 0 and 0 <= t.warmup < 1 and 0 <= t.label_smoothing < 1 and t.weight_decay >= 0):
-            raise UserError(f"{m}: need lr > 0, 0 <= warmup < 1, 0 <= label_smoothing < 1, weight_decay >= 0")
+        if not (t.lr > 0 and 0 <= t.warmup < 1 and 0 <= t.label_smoothing < 1 and t.weight_decay >= 0
+                and 0 <= t.ema < 1):
+            raise UserError(f"{m}: need lr > 0, 0 <= warmup < 1, 0 <= label_smoothing < 1, weight_decay >= 0, "
+                            "0 <= ema < 1")
     if not 0 <= p.val_fraction < 0.5:
         raise UserError(f"val_fraction {p.val_fraction} must be in [0, 0.5)")
     if p.noise_strength < 0:

@@ -6,6 +6,7 @@ Every epoch ends with an atomic checkpoint; `fit` started again on the same chec
 from it, and on the CPU finishes with the same weights as a run never interrupted.
 """
 
+import copy
 import math
 import time
 from functools import partial
@@ -60,6 +61,32 @@ def make_scheduler(optimizer, cfg: TrainConfig, total_steps: int):
     return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
+class WeightAverage:
+    """An exponential moving average of a model's weights: the copy that is validated and kept. Its
+    decay ramps up as (1 + n) / (10 + n), so the first steps' weights fade quickly; the step count
+    lives on the host, so an update never waits on the device (torch's AveragedModel asks the device
+    whether it has averaged anything yet on every update)."""
+
+    def __init__(self, model: nn.Module, decay: float):
+        self.module = copy.deepcopy(model).requires_grad_(False).eval()
+        self.decay, self.steps = decay, 0
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        torch._foreach_lerp_(list(self.module.parameters()), [p.detach() for p in model.parameters()], 1 - decay)
+        for mine, theirs in zip(self.module.buffers(), model.buffers()):
+            mine.copy_(theirs)
+
+    def state_dict(self) -> dict:
+        return {"module": self.module.state_dict(), "steps": self.steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.module.load_state_dict(state["module"])
+        self.steps = state["steps"]
+
+
 def step_loss(model, x, clean, y, task: str, label_smoothing: float, denoise: bool):
     """(loss, number of correct predictions or None) of one batch."""
     out = model(x)
@@ -68,8 +95,8 @@ def step_loss(model, x, clean, y, task: str, label_smoothing: float, denoise: bo
     return F.mse_loss(out.float(), clean if denoise else x), None
 
 
-def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, *, task: str, cfg: TrainConfig,
-                    denoise: bool, amp: torch.dtype | None, channels_last: bool, on_check, epoch: int) -> dict:
+def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, average: WeightAverage | None, *, task: str,
+                    cfg: TrainConfig, denoise: bool, amp: torch.dtype | None, channels_last: bool, on_check, epoch: int) -> dict:
     model.train()
     device = batches.images.device
     losses = torch.zeros(len(batches), device=device)
@@ -84,6 +111,8 @@ def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, *, task
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if average is not None:
+            average.update(model)
         losses[step] = loss.detach()
         if hits is not None:
             correct += hits
@@ -138,8 +167,9 @@ def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str
     """Train `model` for `cfg.epochs` epochs (fewer when resuming); returns the per-epoch history.
 
     `settings` describes everything that determines the result; a checkpoint written under other
-    settings is refused rather than silently continued. `on_epoch(history)` runs after each epoch's
-    checkpoint, outside the timed region.
+    settings is refused rather than silently continued. With `cfg.ema`, the weights' moving average is
+    what is validated and what `model` holds at the end. `on_epoch(history, weights)` runs after each
+    epoch's checkpoint, outside the timed region, with the model as it would be delivered then.
     """
     device = batches.images.device
     model.to(device)
@@ -147,6 +177,7 @@ def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str
         model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     scheduler = make_scheduler(optimizer, cfg, cfg.epochs * len(batches))
+    average = WeightAverage(model, cfg.ema) if cfg.ema else None
     history, start = [], 0
     if checkpoint.exists():
         state = load_checkpoint(checkpoint)
@@ -156,6 +187,8 @@ def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        if average is not None:
+            average.load_state_dict(state["average"])
         set_rng_state(batches.generator, state["rng"])
         history, start = state["history"], state["epoch"]
     amp = autocast_dtype(device, precision)
@@ -172,20 +205,24 @@ def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str
 
         began = time.perf_counter()
         try:
-            metrics = train_one_epoch(model, batches, optimizer, scheduler, task=task, cfg=cfg, denoise=denoise,
+            metrics = train_one_epoch(model, batches, optimizer, scheduler, average, task=task, cfg=cfg, denoise=denoise,
                                       amp=amp, channels_last=channels_last, on_check=on_check, epoch=epoch)
         except TrainingDiverged as e:
             e.label, e.checkpoint = label, checkpoint if checkpoint.exists() else None
             raise
         metrics = {"epoch": epoch, **metrics, "lr": scheduler.get_last_lr()[0],
                    "seconds": time.perf_counter() - began}
+        delivered = average.module if average is not None else model
         if val is not None:
-            metrics |= evaluate_batches(model, val, task, denoise)
+            metrics |= evaluate_batches(delivered, val, task, denoise)
         history.append(metrics)
         save_checkpoint(checkpoint, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "average": average.state_dict() if average is not None else None,
             "epoch": epoch, "history": history, "rng": rng_state(batches.generator), "settings": settings})
         if on_epoch is not None:
-            on_epoch(history)
+            on_epoch(history, delivered)
+    if average is not None:
+        model.load_state_dict(average.module.state_dict())
     model.eval()
     return history
