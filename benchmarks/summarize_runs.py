@@ -7,15 +7,21 @@ import statistics
 import sys
 
 
+def accuracy(run: dict, model: str) -> str:
+    """Test accuracy, and the last epoch's validation accuracy where the profile held some out."""
+    test, val = 100 * run[model]["test_accuracy"], run[model]["history"][-1].get("val_accuracy")
+    return f"{test:.2f}" + (f" ({100 * val:.2f})" if val is not None else "")
+
+
 def main(paths: list[str]) -> None:
     runs = [json.loads(open(p).read()) for p in paths]
-    print("| profile | seed | device | CNN test % | AE classifier test % | AE test MSE (clean / noisy) | "
+    print("| profile | seed | device | CNN test % (val %) | AE classifier test % (val %) | AE test MSE (clean / noisy) | "
           "CNN s | AE s | AE classifier s | total s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         t = r["timings"]
         print(f"| {r['profile']} | {r['seed']} | {r['device_name']} ({r['precision_used']}) | "
-              f"{100 * r['cnn']['test_accuracy']:.2f} | {100 * r['ae_classifier']['test_accuracy']:.2f} | "
+              f"{accuracy(r, 'cnn')} | {accuracy(r, 'ae_classifier')} | "
               f"{r['autoencoder']['test_mse']:.4f} / {r['autoencoder']['test_mse_noisy']:.4f} | "
               f"{t['cnn_seconds']:.0f} | {t['autoencoder_seconds']:.0f} | {t['ae_classifier_seconds']:.0f} | "
               f"{t['total_seconds']:.0f} |")

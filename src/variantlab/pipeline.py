@@ -71,7 +71,8 @@ def check_out(out: Path, identity: dict) -> None:
     config = out / "config.json"
     if config.exists():
         if json.loads(config.read_text()).get("identity") != identity:
-            raise UserError(f"{out} holds a run with other details or settings; use another --out folder")
+            raise UserError(f"{out} holds a run with other details or settings (other arguments, or an earlier "
+                            "version's profile); delete that folder to start again there, or give another --out")
 
 
 @dataclass
