@@ -31,7 +31,7 @@ CNN_ROWS = {
     "4 epochs": {"cnn.epochs": 4}, "10 epochs": {"cnn.epochs": 10}, "15 epochs": {"cnn.epochs": 15},
     "constant lr 0.001 (Adam)": {"cnn.schedule": "constant", "cnn.lr": 0.001, "cnn.optimizer": "adam"},
     "10 epochs batch 128 noise 0.1": {"cnn.epochs": 10, "cnn.batch_size": 128, "noise_strength": 0.1},
-    "no ema": {"cnn.ema": 0.0}, "ema 0.998": {"cnn.ema": 0.998}, "warm-up 0.05": {"cnn.warmup": 0.05},
+    "no weight average": {"cnn.ema": 0.0}, "warm-up 0.05": {"cnn.warmup": 0.05},
 }
 AEC_ROWS = {
     "fast": {}, "scratch": {"ae_classifier_mode": "scratch"}, "frozen": {"ae_classifier_mode": "frozen"},
@@ -43,8 +43,7 @@ AEC_ROWS = {
     "40 AEC + 20 AE epochs": {"ae_classifier.epochs": 40, "autoencoder.epochs": 20},
     "40 AEC epochs batch 128": {"ae_classifier.epochs": 40, "ae_classifier.batch_size": 128},
     "60 AEC epochs": {"ae_classifier.epochs": 60},
-    "no ema": {"ae_classifier.ema": 0.0}, "ema 0.99": {"ae_classifier.ema": 0.99},
-    "ema 0.995": {"ae_classifier.ema": 0.995}, "ema 0.998": {"ae_classifier.ema": 0.998},
+    "ema 0.99": {"ae_classifier.ema": 0.99}, "ema 0.998": {"ae_classifier.ema": 0.998},
     "wd 0.2": {"ae_classifier.weight_decay": 0.2}, "label smoothing 0.2": {"ae_classifier.label_smoothing": 0.2},
     "noise 0.2": {"noise_strength": 0.2}, "noise 0.3": {"noise_strength": 0.3},
 }

@@ -15,8 +15,8 @@ def accuracy(run: dict, model: str) -> str:
 
 def main(paths: list[str]) -> None:
     runs = [json.loads(open(p).read()) for p in paths]
-    print("| profile | seed | device | CNN test % (val %) | AE classifier test % (val %) | AE test MSE (clean / noisy) | "
-          "CNN s | AE s | AE classifier s | total s |")
+    print("| profile | seed | device | CNN test % (val %) | AE classifier test % (val %) | "
+          "AE test MSE (clean / noisy) | CNN s | AE s | AE classifier s | total s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         t = r["timings"]

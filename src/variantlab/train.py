@@ -95,8 +95,9 @@ def step_loss(model, x, clean, y, task: str, label_smoothing: float, denoise: bo
     return F.mse_loss(out.float(), clean if denoise else x), None
 
 
-def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, average: WeightAverage | None, *, task: str,
-                    cfg: TrainConfig, denoise: bool, amp: torch.dtype | None, channels_last: bool, on_check, epoch: int) -> dict:
+def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, average: WeightAverage | None, *,
+                    task: str, cfg: TrainConfig, denoise: bool, amp: torch.dtype | None, channels_last: bool,
+                    on_check, epoch: int) -> dict:
     model.train()
     device = batches.images.device
     losses = torch.zeros(len(batches), device=device)
@@ -205,8 +206,9 @@ def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str
 
         began = time.perf_counter()
         try:
-            metrics = train_one_epoch(model, batches, optimizer, scheduler, average, task=task, cfg=cfg, denoise=denoise,
-                                      amp=amp, channels_last=channels_last, on_check=on_check, epoch=epoch)
+            metrics = train_one_epoch(model, batches, optimizer, scheduler, average, task=task, cfg=cfg,
+                                      denoise=denoise, amp=amp, channels_last=channels_last, on_check=on_check,
+                                      epoch=epoch)
         except TrainingDiverged as e:
             e.label, e.checkpoint = label, checkpoint if checkpoint.exists() else None
             raise
