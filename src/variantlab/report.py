@@ -43,6 +43,7 @@ def _train_words(t: dict) -> str:
     cfg = TrainConfig(**t)
     schedule = f"one-cycle (warm-up {cfg.warmup:.0%}, cosine)" if cfg.schedule == "onecycle" else "constant"
     extra = f", label smoothing {cfg.label_smoothing}" if cfg.label_smoothing else ""
+    extra += f", weights' moving average (decay {cfg.ema:g})" if cfg.ema else ""
     return (f"{cfg.optimizer} lr {cfg.lr:g}, weight decay {cfg.weight_decay:g}, {schedule}, batch {cfg.batch_size}, "
             f"{cfg.epochs} epochs{extra}")
 
