@@ -165,11 +165,11 @@ def test_sigkill_and_resume_gives_the_uninterrupted_result(tmp_path):
     for model in ("cnn", "autoencoder", "ae_classifier"):
         strip = [{k: v for k, v in h.items() if k != "seconds"} for h in a[model]["history"]]
         assert strip == [{k: v for k, v in h.items() if k != "seconds"} for h in b[model]["history"]]
-        wa = load_checkpoint(tmp_path / "straight" / "checkpoints" / f"{model}.pt")["model"]
-        wb = load_checkpoint(tmp_path / "killed" / "checkpoints" / f"{model}.pt")["model"]
+        state_a = load_checkpoint(tmp_path / "straight" / "checkpoints" / f"{model}.pt")
+        state_b = load_checkpoint(tmp_path / "killed" / "checkpoints" / f"{model}.pt")
+        wa, wb = state_a["model"], state_b["model"]
         assert all(torch.equal(wa[k], wb[k]) for k in wa)
-        average_a = load_checkpoint(tmp_path / "straight" / "checkpoints" / f"{model}.pt")["average"]
-        average_b = load_checkpoint(tmp_path / "killed" / "checkpoints" / f"{model}.pt")["average"]
+        average_a, average_b = state_a["average"], state_b["average"]
         assert (average_a is None) == (average_b is None)
         if average_a is not None:
             assert all(torch.equal(average_a["module"][k], average_b["module"][k]) for k in average_a["module"])
