@@ -32,6 +32,10 @@ CNN_ROWS = {
     "constant lr 0.001 (Adam)": {"cnn.schedule": "constant", "cnn.lr": 0.001, "cnn.optimizer": "adam"},
     "10 epochs batch 128 noise 0.1": {"cnn.epochs": 10, "cnn.batch_size": 128, "noise_strength": 0.1},
     "no weight average": {"cnn.ema": 0.0}, "warm-up 0.05": {"cnn.warmup": 0.05},
+    "pools last": {"cnn_pools": "last"}, "3x3 padding 1": {"cnn_kernel": 3},
+    "3x3 padding 0": {"cnn_kernel": 3, "cnn_padding": 0},
+    "20 epochs": {"cnn.epochs": 20}, "30 epochs": {"cnn.epochs": 30},
+    "3x3 padding 1 20 epochs": {"cnn_kernel": 3, "cnn.epochs": 20},
 }
 AEC_ROWS = {
     "fast": {}, "scratch": {"ae_classifier_mode": "scratch"}, "frozen": {"ae_classifier_mode": "frozen"},
@@ -46,6 +50,7 @@ AEC_ROWS = {
     "ema 0.99": {"ae_classifier.ema": 0.99}, "ema 0.998": {"ae_classifier.ema": 0.998},
     "wd 0.2": {"ae_classifier.weight_decay": 0.2}, "label smoothing 0.2": {"ae_classifier.label_smoothing": 0.2},
     "noise 0.2": {"noise_strength": 0.2}, "noise 0.3": {"noise_strength": 0.3},
+    "100 AEC epochs": {"ae_classifier.epochs": 100},
 }
 
 
@@ -59,7 +64,7 @@ def train_one(model_name, changes, seed, variant, dataset, device, scratch: Path
 
     torch.manual_seed(seed + SEED_OFFSETS[model_name])
     if model_name == "cnn":
-        model = build_cnn(variant, data.in_shape, data.subset.num_outputs)
+        model = build_cnn(variant, profile, data.in_shape, data.subset.num_outputs)
         history = train("cnn", model)
     else:
         torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])

@@ -1,5 +1,5 @@
 """CNN training steps per second by precision and memory layout: which of bf16 autocast and
-channels-last pay on this device (the reference CNN, 5 outputs, AdamW, random data of the right shape).
+channels-last pay on this device (the fast profile's CNN, 5 outputs, AdamW, random data of the right shape).
 Run: .venv/bin/python benchmarks/precision.py [--device cpu|cuda] [--batch 128] [--steps 10]
 """
 
@@ -10,13 +10,14 @@ import torch
 import torch.nn.functional as F
 from throughput import VARIANT
 
+from variantlab.config import get_profile
 from variantlab.models import build_cnn
 from variantlab.pipeline import resolve_device
 
 
 def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last: bool) -> float:
     torch.manual_seed(0)
-    model = build_cnn(VARIANT, (1, 28, 28), 5).to(device)
+    model = build_cnn(VARIANT, get_profile("fast"), (1, 28, 28), 5).to(device)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=layout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)

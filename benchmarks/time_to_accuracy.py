@@ -28,7 +28,7 @@ def main():
     profile = get_profile("fast")
     data = prepare(VARIANT, profile, args.seed, device, dataset)
     torch.manual_seed(args.seed)
-    model = build_cnn(VARIANT, data.in_shape, data.subset.num_outputs)
+    model = build_cnn(VARIANT, profile, data.in_shape, data.subset.num_outputs)
     reached = []
 
     def after_epoch(history, weights):

@@ -10,6 +10,7 @@ def test_faithful_is_the_reference_protocol():
     p = get_profile("faithful")
     assert (p.augmentation, p.random_noise, p.noise_strength, p.noise_clip) == ("static", "normal", 1.0, False)
     assert (p.remap_labels, p.precision, p.ae_output, p.ae_classifier_mode) == (False, "fp32", "relu", "scratch")
+    assert (p.cnn_kernel, p.cnn_padding, p.cnn_pools) == (5, 1, "last")
     for model in (p.cnn, p.autoencoder, p.ae_classifier):
         assert (model.epochs, model.batch_size, model.optimizer, model.lr, model.schedule) == (
             15, 100, "adam", 0.001, "constant")
@@ -33,6 +34,8 @@ def test_overrides_are_typed():
     ({"noise_clip": "maybe"}, "is not a valid bool"), ({"precision": "fp8"}, "is not one of: fp32, bf16"),
     ({"epochs": 0}, "must be at least 1"), ({"ae_classifier.optimizer": "sgd"}, "is not one of: adam, adamw"),
     ({"augmentation": "static"}, "ae_denoise needs augmentation=online"),
+    ({"cnn_pools": "first"}, "cnn_pools='first' is not one of: last, spread"),
+    ({"cnn_kernel": 0}, "cnn_kernel 0 must be at least 1"), ({"cnn_padding": -1}, "cnn_padding -1 at least 0"),
 ])
 def test_bad_overrides_are_refused(changes, fragment):
     with pytest.raises(UserError, match=fragment):

@@ -5,6 +5,8 @@ import math
 import pytest
 import torch
 
+from variantlab.config import get_profile, override
+from variantlab.errors import UserError
 from variantlab.models import CNN, Autoencoder, build_ae_classifier, build_autoencoder, build_cnn, encoder_widths
 from variantlab.rules import derive
 from variantlab.student import parse_student
@@ -16,8 +18,12 @@ SHAPES = [(1, 28, 28), (3, 32, 32)]
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("pool", ["max", "avg"])
-def test_every_layout_runs_forward_and_backward(layout, shape, pool):
-    model = CNN(shape, *layout, first_filters=8, fc_nodes=256, num_outputs=5, pool=pool)
+@pytest.mark.parametrize("profile", ["faithful", "fast"])
+def test_every_layout_runs_forward_and_backward(layout, shape, pool, profile):
+    p = get_profile(profile)
+    model = CNN(shape, *layout, first_filters=8, fc_nodes=256, num_outputs=5, pool=pool, kernel=p.cnn_kernel,
+                padding=p.cnn_padding, pool_placement=p.cnn_pools)
+    assert model.features(torch.zeros(1, *shape)).numel() == model.flatten_size
     out = model(torch.rand(3, *shape))
     assert out.shape == (3, 5)
     out.sum().backward()
@@ -27,9 +33,36 @@ def test_every_layout_runs_forward_and_backward(layout, shape, pool):
     assert sum(isinstance(m, pools) for m in model.modules()) == layout[1]
 
 
+@pytest.mark.parametrize("layout,placement,after", [
+    ((4, 1), "last", [4]), ((3, 2), "last", [2, 3]), ((6, 1), "last", [6]),
+    ((4, 1), "spread", [2]), ((3, 2), "spread", [1, 2]), ((5, 2), "spread", [2, 4]), ((5, 1), "spread", [3]),
+])
+def test_pool_placement(layout, placement, after):
+    model = CNN((1, 28, 28), *layout, first_filters=8, fc_nodes=16, num_outputs=5, pool="max", kernel=3, padding=1,
+                pool_placement=placement)
+    assert model.pools_after == after
+    modules = [m for m in model.features if not isinstance(m, torch.nn.ReLU)]
+    convs_before_pools = [sum(isinstance(m, torch.nn.Conv2d) for m in modules[:i])
+                          for i, m in enumerate(modules) if isinstance(m, torch.nn.MaxPool2d)]
+    assert convs_before_pools == after
+
+
+def test_fast_cnn_pools_early():
+    variant = derive(parse_student("18/03/02", "B20AI052", "btech"))
+    model = build_cnn(variant, get_profile("fast"), (1, 28, 28), 5)
+    assert model.pools_after == [2] and model.flatten_size == 64 * 8 * 8  # 28 -> 26 -> 24, pool 12 -> 10 -> 8
+
+
+def test_a_layout_that_shrinks_the_image_away_is_refused():
+    variant = derive(parse_student("18/03/02", "B20AI052", "btech"))
+    profile = override(get_profile("faithful"), {"cnn_kernel": 9, "cnn_padding": 0})
+    with pytest.raises(UserError, match=r"9x9 kernels, padding 0 .* 28x28 image to nothing by conv 4"):
+        build_cnn(variant, profile, (1, 28, 28), 5)
+
+
 def test_reference_cnn_size():
     variant = derive(parse_student("18/03/02", "B20AI052", "btech"))
-    model = build_cnn(variant, (1, 28, 28), 10)
+    model = build_cnn(variant, get_profile("faithful"), (1, 28, 28), 10)
     assert model.flatten_size == 64 * 10 * 10
     convs = [(1, 10), (10, 20), (20, 40), (40, 64)]
     expected = sum(i * o * 25 + o for i, o in convs) + (6400 * 256 + 256) + (256 * 10 + 10)
@@ -42,7 +75,7 @@ def test_initialisation_statistics(dob, init):
     variant = derive(parse_student(dob, "B20AI052", "btech"))
     assert variant.init == init
     torch.manual_seed(0)
-    model = build_cnn(variant, (1, 28, 28), 5)
+    model = build_cnn(variant, get_profile("faithful"), (1, 28, 28), 5)
     for layer in (model.classifier[1], model.features[6]):  # FC 6400->256, conv 20->40
         layer.requires_grad_(False)
         fan_in = layer.weight[0].numel()

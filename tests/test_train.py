@@ -13,7 +13,7 @@ import torch
 
 from variantlab.batches import DeviceBatches
 from variantlab.checkpoint import load_checkpoint
-from variantlab.config import TrainConfig
+from variantlab.config import TrainConfig, get_profile
 from variantlab.datasets import select_classes, to_float
 from variantlab.errors import TrainingDiverged, UserError
 from variantlab.models import build_cnn
@@ -33,7 +33,7 @@ def small(fashion_mnist):
 
 def cnn(seed=0):
     torch.manual_seed(seed)
-    return build_cnn(VARIANT, (1, 28, 28), 5)
+    return build_cnn(VARIANT, get_profile("fast"), (1, 28, 28), 5)
 
 
 def test_a_few_epochs_on_real_data_lower_the_loss(small, tmp_path):

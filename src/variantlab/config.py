@@ -1,7 +1,8 @@
 """Profiles: named, complete sets of hyperparameters. Every number a run uses lives here.
 
 `faithful` is the reference solution's protocol (ASSIGNMENT.md section 4), weaknesses included.
-`fast` is the default: the same architecture, every free choice made for accuracy per second.
+`fast` is the default: the architecture the rule table fixes, every free choice (the CNN's kernel,
+padding and pool placement included) made for accuracy per second.
 Each choice carries a one-line reason that the report prints.
 """
 
@@ -31,6 +32,9 @@ class Profile:
     random_noise: str  # what "random noise" means for the flip variant: uniform | normal
     noise_strength: float  # uniform: half-width; normal: standard deviation
     noise_clip: bool  # clamp noisy images to [0, 1]
+    cnn_kernel: int  # convolution kernel size (the rule table leaves it free)
+    cnn_padding: int
+    cnn_pools: str  # last (the reference's: after the last convolution) | spread (evenly through the stack)
     remap_labels: bool  # True: five outputs for the five classes; False: ten on the original labels
     precision: str  # fp32 | bf16 (bf16 autocast only where the device runs it well)
     channels_last: bool
@@ -54,7 +58,8 @@ class Profile:
 
 MODELS = ("cnn", "autoencoder", "ae_classifier")
 CHOICES = {
-    "augmentation": ("static", "online"), "random_noise": ("uniform", "normal"), "precision": ("fp32", "bf16"),
+    "augmentation": ("static", "online"), "cnn_pools": ("last", "spread"), "random_noise": ("uniform", "normal"),
+    "precision": ("fp32", "bf16"),
     "ae_output": ("relu", "sigmoid"), "ae_classifier_mode": ("scratch", "pretrained", "frozen"),
     "optimizer": ("adam", "adamw"), "schedule": ("constant", "onecycle"),
 }
@@ -65,14 +70,16 @@ _REFERENCE_TRAINING = TrainConfig(epochs=15, batch_size=100, optimizer="adam", l
 PROFILES = {
     "faithful": Profile(
         name="faithful", augmentation="static", random_noise="normal", noise_strength=1.0, noise_clip=False,
-        remap_labels=False, precision="fp32", channels_last=False, val_fraction=0.0, tta_flip=False,
+        cnn_kernel=5, cnn_padding=1, cnn_pools="last", remap_labels=False, precision="fp32", channels_last=False,
+        val_fraction=0.0, tta_flip=False,
         ae_output="relu", ae_denoise=False, ae_classifier_mode="scratch",
         cnn=_REFERENCE_TRAINING, autoencoder=_REFERENCE_TRAINING, ae_classifier=_REFERENCE_TRAINING),
     "fast": Profile(
         name="fast", augmentation="online", random_noise="uniform", noise_strength=0.1, noise_clip=True,
-        remap_labels=True, precision="bf16", channels_last=True, val_fraction=0.05, tta_flip=True,
+        cnn_kernel=5, cnn_padding=1, cnn_pools="spread", remap_labels=True, precision="bf16", channels_last=True,
+        val_fraction=0.05, tta_flip=True,
         ae_output="sigmoid", ae_denoise=True, ae_classifier_mode="pretrained",
-        cnn=TrainConfig(epochs=12, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-4,
+        cnn=TrainConfig(epochs=20, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-4,
                         schedule="onecycle", warmup=0.2, label_smoothing=0.1, ema=0.998),
         autoencoder=TrainConfig(epochs=8, batch_size=256, optimizer="adamw", lr=3e-3, weight_decay=0.0,
                                 schedule="onecycle", warmup=0.1, label_smoothing=0.0),
@@ -86,6 +93,9 @@ REASONS = {
         "random_noise": "the reference's code drew standard normal noise, whatever its text says",
         "noise_strength": "std 1.0, as the reference's code",
         "noise_clip": "the reference did not clip noisy images",
+        "cnn_kernel": "5x5 convolutions, as the reference",
+        "cnn_padding": "padding 1, as the reference (each convolution trims 2 pixels)",
+        "cnn_pools": "the reference's one pool follows its last convolution",
         "remap_labels": "the reference kept the original labels and 10 logits",
         "precision": "the reference trained in fp32",
         "channels_last": "the reference used PyTorch's default layout",
@@ -103,6 +113,9 @@ REASONS = {
         "random_noise": "uniform, as the exam's 'random noise' and the reference's text say",
         "noise_strength": "noise of +-0.1 regularises; the reference's std 1.0 swamps [0, 1] pixels",
         "noise_clip": "noisy images stay valid images in [0, 1]",
+        "cnn_kernel": "5x5, as the reference (3x3 measured no better on validation, and slower)",
+        "cnn_padding": "1, as the reference",
+        "cnn_pools": "the pool after conv 2: the two widest convolutions see a quarter of the pixels, 2.8x faster",
         "remap_labels": "five classes, five logits: no probability wasted on classes never seen",
         "precision": "bf16 autocast on CUDA and AMX CPUs; fp32 on CPUs without AMX, where bf16 measured slower",
         "channels_last": "the layout oneDNN and cuDNN convolutions run fastest in",
@@ -111,8 +124,8 @@ REASONS = {
         "ae_output": "a sigmoid keeps reconstructions in [0, 1], the range of the pixels",
         "ae_denoise": "reconstructing the clean image from a noisy one learns features, not the noise",
         "ae_classifier_mode": "the classifier starts from the trained encoder and fine-tunes it",
-        "cnn": "AdamW, warm-up then cosine decay, batch 128, label smoothing 0.1; 12 epochs fit 10 CPU minutes; "
-               "the weights' moving average (decay 0.998) is kept: it passes the reference's accuracy an epoch sooner",
+        "cnn": "AdamW, warm-up then cosine decay, batch 128, label smoothing 0.1; 20 epochs beat 12 and 30 on "
+               "validation; the weights' moving average (decay 0.998): it passes the reference's accuracy sooner",
         "autoencoder": "AdamW, warm-up then cosine decay, batch 256; more epochs did not help its classifier",
         "ae_classifier": "AdamW, warm-up then cosine decay, label smoothing 0.1; an MLP epoch is cheap, 60 pay; "
                          "no weight averaging: it measured no better here",
@@ -185,6 +198,8 @@ def validate(p: Profile) -> None:
                             "0 <= ema < 1")
     if not 0 <= p.val_fraction < 0.5:
         raise UserError(f"val_fraction {p.val_fraction} must be in [0, 0.5)")
+    if p.cnn_kernel < 1 or p.cnn_padding < 0:
+        raise UserError(f"cnn_kernel {p.cnn_kernel} must be at least 1 and cnn_padding {p.cnn_padding} at least 0")
     if p.noise_strength < 0:
         raise UserError(f"noise_strength {p.noise_strength} must be at least 0")
     if p.ae_denoise and p.augmentation != "online":

@@ -1,11 +1,15 @@
 """The variant's networks: the CNN, the autoencoder, and the classifier on the autoencoder's encoder.
 
-CNN layout: 5x5 convolutions with padding 1 (each trims 2 pixels), ReLU after each, channels
-starting at the variant's first-layer filters and doubling up to 64 (10, 20, 40, 64 as the
-reference). The last pool sits after the last convolution; with two pools the first sits after
-convolution ceil(n/2). That fits every layout of the rule table on 28x28 and 32x32 inputs:
-4+1 on 28 -> 10x10 (the reference's 6,400-wide flatten), 3+2 -> 5x5, 5+1 -> 9x9, 5+2 on 32 -> 4x4,
-6+1 on 32 -> 10x10. The flatten size is measured on a dummy input, never typed in.
+CNN: the rule table fixes the number of convolutions and pools, the pool type, the first layer's
+filters and the FC width; kernel size, padding and where the pools sit are the profile's choice.
+Channels start at the first-layer filters and double up to 64 (10, 20, 40, 64 as the reference),
+ReLU after each convolution. Pool placement `last` is the reference's: the last pool after the last
+convolution, a second one (if any) after convolution ceil(n/2). `spread` spaces the pools evenly
+through the stack, after convolutions ceil(n*i/(p+1)): 4+1 pools after conv 2, so the two widest
+convolutions run on a quarter of the pixels. Both fit every layout of the rule table on 28x28 and
+32x32 inputs with 5x5 kernels and padding 1 (the reference's: each trims 2 pixels); a layout that
+would shrink an image to nothing is refused with its numbers. The flatten size is computed, never
+typed in.
 """
 
 import math
@@ -13,31 +17,41 @@ import math
 import torch
 from torch import nn
 
+from variantlab.errors import UserError
+
 
 def conv_channels(first_filters: int, conv_layers: int) -> list[int]:
     return [min(first_filters * 2 ** i, 64) for i in range(conv_layers)]
 
 
-def pool_positions(conv_layers: int, pool_layers: int) -> set[int]:
+def pool_positions(conv_layers: int, pool_layers: int, placement: str) -> list[int]:
     """1-based indices of the convolutions a pool follows."""
-    return {conv_layers} if pool_layers == 1 else {math.ceil(conv_layers / 2), conv_layers}
+    if placement == "last":
+        return [conv_layers] if pool_layers == 1 else [math.ceil(conv_layers / 2), conv_layers]
+    return [math.ceil(conv_layers * i / (pool_layers + 1)) for i in range(1, pool_layers + 1)]
 
 
 class CNN(nn.Module):
     def __init__(self, in_shape: tuple[int, int, int], conv_layers: int, pool_layers: int, first_filters: int,
-                 fc_nodes: int, num_outputs: int, pool: str):
+                 fc_nodes: int, num_outputs: int, pool: str, kernel: int, padding: int, pool_placement: str):
         super().__init__()
         pool_class = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}[pool]
-        layers, channels = [], in_shape[0]
-        pools = pool_positions(conv_layers, pool_layers)
+        layers, channels, size = [], in_shape[0], in_shape[1]
+        self.pools_after = pool_positions(conv_layers, pool_layers, pool_placement)
         for i, width in enumerate(conv_channels(first_filters, conv_layers), start=1):
-            layers += [nn.Conv2d(channels, width, kernel_size=5, padding=1), nn.ReLU(inplace=True)]
-            if i in pools:
+            layers += [nn.Conv2d(channels, width, kernel_size=kernel, padding=padding), nn.ReLU(inplace=True)]
+            size = size + 2 * padding - kernel + 1
+            if i in self.pools_after:
                 layers.append(pool_class(kernel_size=2, stride=2))
+                size //= 2
+            if size < 1:
+                raise UserError(f"a CNN of {conv_layers} conv + {pool_layers} pool with {kernel}x{kernel} kernels, "
+                                f"padding {padding} and pools placed '{pool_placement}' shrinks a "
+                                f"{in_shape[1]}x{in_shape[2]} image to nothing by conv {i}; use a smaller "
+                                "cnn_kernel or a larger cnn_padding")
             channels = width
         self.features = nn.Sequential(*layers)
-        with torch.no_grad():
-            self.flatten_size = self.features(torch.zeros(1, *in_shape)).numel()
+        self.flatten_size = channels * size * size
         self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(self.flatten_size, fc_nodes), nn.ReLU(inplace=True),
                                         nn.Linear(fc_nodes, num_outputs))
 
@@ -98,9 +112,11 @@ def initialise(model: nn.Module, init: str) -> nn.Module:
     return model
 
 
-def build_cnn(variant, in_shape, num_outputs: int) -> CNN:
+def build_cnn(variant, profile, in_shape, num_outputs: int) -> CNN:
+    """The variant's CNN in the profile's layout (kernel, padding, pool placement)."""
     return initialise(CNN(in_shape, variant.conv_layers, variant.pool_layers, variant.first_filters,
-                          variant.fc_nodes, num_outputs, variant.pool), variant.init)
+                          variant.fc_nodes, num_outputs, variant.pool, profile.cnn_kernel, profile.cnn_padding,
+                          profile.cnn_pools), variant.init)
 
 
 def build_autoencoder(variant, in_shape, output: str) -> Autoencoder:

@@ -197,12 +197,13 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
 
         # Each model seeds its own initialisation, so a resumed run builds exactly the same networks.
         torch.manual_seed(seed + SEED_OFFSETS["cnn"])
-        cnn = build_cnn(variant, in_shape, subset.num_outputs)
+        cnn = build_cnn(variant, profile, in_shape, subset.num_outputs)
         cnn_history = train("cnn", cnn, progress)
         cnn_results = classifier_results("cnn", cnn, cnn_history) | {
-            "architecture": f"{variant.conv_layers} conv (5x5, padding 1) + {variant.pool_layers} {variant.pool} pool, "
-                            f"first layer {variant.first_filters} filters, flatten {cnn.flatten_size}, "
-                            f"FC {variant.fc_nodes}, {subset.num_outputs} outputs",
+            "architecture": f"{variant.conv_layers} conv ({profile.cnn_kernel}x{profile.cnn_kernel}, padding "
+                            f"{profile.cnn_padding}) + {variant.pool_layers} {variant.pool} pool after conv "
+                            f"{', '.join(map(str, cnn.pools_after))}, first layer {variant.first_filters} filters, "
+                            f"flatten {cnn.flatten_size}, FC {variant.fc_nodes}, {subset.num_outputs} outputs",
             "flatten_size": cnn.flatten_size}
 
         torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])
