@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device-machine session (see /work/.library/device/METHOD.md) for issue 6's GPU target: the
-# whole `variantlab run` with the fast profile over 3 seeds with wall times, then the time-to-accuracy
-# and throughput benchmarks on CUDA. (The first session's ablations and faithful run are in docs/.)
+# whole `variantlab run` with the fast profile over 3 seeds with wall times, then the time-to-accuracy,
+# throughput and layout benchmarks on CUDA. (The first session's ablations and faithful run are in docs/.)
 # Run from the repository root on the GPU machine: bash benchmarks/gpu_session.sh DATA_DIR OUT_DIR
 set -uo pipefail
 data=$1; out=$2; runs=/tmp/variantlab-runs
@@ -16,3 +16,4 @@ for seed in 0 1 2; do
 done
 python benchmarks/time_to_accuracy.py --device cuda --data-dir "$data"
 python benchmarks/throughput.py --device cuda --data-dir "$data"
+python benchmarks/layouts.py --device cuda

@@ -15,9 +15,10 @@ from variantlab.models import build_cnn
 from variantlab.pipeline import resolve_device
 
 
-def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last: bool) -> float:
+def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last: bool, profile=None) -> float:
+    """Training steps on random data through the CNN in `profile`'s layout (default: fast's)."""
     torch.manual_seed(0)
-    model = build_cnn(VARIANT, get_profile("fast"), (1, 28, 28), 5).to(device)
+    model = build_cnn(VARIANT, profile or get_profile("fast"), (1, 28, 28), 5).to(device)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=layout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)

@@ -90,8 +90,8 @@ def main():
     for name, layout in layouts.items():
         print(f"{name} ({layout['cnn_kernel']}x{layout['cnn_kernel']}, padding {layout['cnn_padding']}, "
               f"pools {layout['cnn_pools']}):")
-        print(f"  reference loop (DataLoader, fp32, batch 100, .item() per step): {reference[name]:8.0f} images/s")
-        print(f"  variantlab fit, fast settings ({ours[name][1]}):      {ours[name][0]:8.0f} images/s")
+        print(f"  {'reference loop (DataLoader, fp32, batch 100, .item() per step):':68}{reference[name]:6.0f} images/s")
+        print(f"  {f'variantlab fit, fast settings ({ours[name][1]}):':68}{ours[name][0]:6.0f} images/s")
         print(f"  ratio, same CNN (the loop alone): {ours[name][0] / reference[name]:.2f}x")
     print("ratio (fast profile, its loop and layout / the reference solution's loop and CNN), "
           f"training images per second: {ours['fast CNN'][0] / reference['reference CNN']:.2f}x")

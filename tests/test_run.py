@@ -91,7 +91,8 @@ def test_report_lists_the_variant_and_every_figure(run_dir):
     md = (out / "report.md").read_text()
     assert md.startswith("# Minor 1: Ayush Abrol (B20AI052)")
     for sentence in ("ABC = 052 is even, B.Tech", "DD+MM+YY = 18+3+2 = 23 is odd", "4 conv + 1 pool",
-                     "label smoothing 0.1, weights' moving average (decay 0.998)"):
+                     "label smoothing 0.1, weights' moving average (decay 0.998)",
+                     "4 conv (5x5, padding 1) + 1 max pool after conv 2, first layer 10 filters, flatten 4096"):
         assert sentence in md
     for name, _ in FIGURES.values():
         assert f"(figures/{name})" in md

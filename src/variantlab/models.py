@@ -14,7 +14,6 @@ typed in.
 
 import math
 
-import torch
 from torch import nn
 
 from variantlab.errors import UserError

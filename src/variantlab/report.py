@@ -65,7 +65,9 @@ def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
         ("h", 2, "Variant: what follows from the details"),
         ("table", ["aspect", "value", "why"], [list(r) for r in variant_table(variant)]),
         ("h", 2, "Hyperparameters and why"),
-        ("p", "The rule table fixes the architecture; every other choice is the profile's, listed here with its reason."),
+        ("p", "The rule table fixes the layer counts, the first layer's filters, the FC widths, the pooling and the "
+              "initialisation; every other choice (the CNN's kernel, padding and pool placement included) is the "
+              "profile's, listed here with its reason."),
         ("table", ["setting", "value", "why"],
          [[k, _train_words(v) if isinstance(v, dict) else str(v), reasons.get(k, "")]
           for k, v in profile.items() if k != "name"]),
