@@ -157,6 +157,8 @@ def cli(*args, timeout=120):
     (["--set", "cnn.lr=fast"], "setting cnn.lr='fast' is not a valid float"),
     (["--device", "tpu"], "device 'tpu' is not one of: auto, cpu, cuda"),
     (["--dob", "31/02/03"], "'31/02/03' is not a real date"),
+    (["--set", "cnn_kernel=9", "--set", "cnn_padding=0"], "9x9 kernels, padding 0 and pools placed 'spread' shrinks a "
+                                                          "28x28 image to nothing by conv 3"),
 ])
 def test_bad_arguments_exit_2_before_training(extra, fragment, tmp_path):
     args = ["run", "--dob", "18/03/02", "--roll", "052", "--program", "btech", "--out", str(tmp_path / "x"), *extra]

@@ -23,7 +23,7 @@ from variantlab.atomic import write_json
 from variantlab.augment import Augmentation, add_noise, expand_static, for_variant
 from variantlab.batches import DeviceBatches
 from variantlab.config import REASONS, Profile, get_profile, override
-from variantlab.datasets import ClassSubset, Dataset, load, select_classes, to_float
+from variantlab.datasets import ClassSubset, Dataset, load, select_classes, spec_of, to_float
 from variantlab.errors import UserError
 from variantlab.evaluate import classification_metrics, predict, reconstruction_metrics
 from variantlab.export import export_classifier
@@ -144,6 +144,8 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     identity = {"variant": {k: v for k, v in variant.to_dict().items() if k != "reasons"},
                 "profile": profile.to_dict(), "seed": seed, "train_limit": train_limit}
     check_out(out, identity)
+    # Refuses a CNN layout that shrinks this dataset's images away, before anything is written.
+    build_cnn(variant, profile, spec_of(variant.dataset).image_shape, 2)
     out.mkdir(parents=True, exist_ok=True)
     # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
