@@ -4,27 +4,19 @@ fast profile's precision (where the device runs it well) and channels-last, Adam
 Run: .venv/bin/python benchmarks/layouts.py [--device cpu|cuda] [--batch 128] [--steps 20]
 """
 
-import argparse
-
 import torch
-from precision import images_per_second
+from precision import images_per_second, step_arguments
 from throughput import VARIANT
 
 from variantlab.config import get_profile, override
 from variantlab.models import build_cnn
-from variantlab.pipeline import resolve_device
 from variantlab.train import autocast_dtype
 
 LAYOUTS = [(5, 1, "last"), (3, 1, "last"), (5, 2, "spread"), (3, 1, "spread"), (5, 1, "spread")]
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=20)
-    args = parser.parse_args()
-    device = resolve_device(args.device)
+    args, device = step_arguments(steps=20)
     bf16 = autocast_dtype(device, get_profile("fast").precision) is not None
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, batch {args.batch}, "
           f"{'bf16' if bf16 else 'fp32'}, channels-last")

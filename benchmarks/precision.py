@@ -44,13 +44,18 @@ def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last:
     return batch * steps / (time.perf_counter() - started)
 
 
-def main():
+def step_arguments(steps: int):
+    """The step-rate benchmarks' arguments: (args, device)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=steps)
     args = parser.parse_args()
-    device = resolve_device(args.device)
+    return args, resolve_device(args.device)
+
+
+def main():
+    args, device = step_arguments(steps=10)
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, batch {args.batch}")
     rates = {}
     for bf16 in (False, True):

@@ -80,11 +80,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=150)
     args, device, dataset = setup(parser)
-    faithful, fast = get_profile("faithful"), get_profile("fast")
-    layouts = {name: {k: getattr(p, k) for k in ("cnn_kernel", "cnn_padding", "cnn_pools")}
-               for name, p in (("reference CNN", faithful), ("fast CNN", fast))}
-    reference = {name: reference_images_per_second(dataset, device, args.steps, profile)
-                 for name, profile in (("reference CNN", "faithful"), ("fast CNN", "fast"))}
+    cnns = {"reference CNN": "faithful", "fast CNN": "fast"}  # whose layout each CNN has
+    layouts = {name: {k: getattr(get_profile(p), k) for k in ("cnn_kernel", "cnn_padding", "cnn_pools")}
+               for name, p in cnns.items()}
+    reference = {name: reference_images_per_second(dataset, device, args.steps, p) for name, p in cnns.items()}
     ours = {name: fast_images_per_second(dataset, device, layout) for name, layout in layouts.items()}
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}")
     for name, layout in layouts.items():

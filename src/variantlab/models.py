@@ -30,24 +30,32 @@ def pool_positions(conv_layers: int, pool_layers: int, placement: str) -> list[i
     return [math.ceil(conv_layers * i / (pool_layers + 1)) for i in range(1, pool_layers + 1)]
 
 
+def feature_map_size(in_shape: tuple[int, int, int], conv_layers: int, pool_layers: int, kernel: int, padding: int,
+                     pool_placement: str) -> int:
+    """Height (and width) of the last feature map; a layout that shrinks the image to nothing is refused."""
+    size, pools_after = in_shape[1], pool_positions(conv_layers, pool_layers, pool_placement)
+    for i in range(1, conv_layers + 1):
+        size = (size + 2 * padding - kernel + 1) // (2 if i in pools_after else 1)
+        if size < 1:
+            raise UserError(f"a CNN of {conv_layers} conv + {pool_layers} pool with {kernel}x{kernel} kernels, "
+                            f"padding {padding} and pools placed '{pool_placement}' shrinks a "
+                            f"{in_shape[1]}x{in_shape[2]} image to nothing by conv {i}; use a smaller "
+                            "cnn_kernel or a larger cnn_padding")
+    return size
+
+
 class CNN(nn.Module):
     def __init__(self, in_shape: tuple[int, int, int], conv_layers: int, pool_layers: int, first_filters: int,
                  fc_nodes: int, num_outputs: int, pool: str, kernel: int, padding: int, pool_placement: str):
         super().__init__()
+        size = feature_map_size(in_shape, conv_layers, pool_layers, kernel, padding, pool_placement)
         pool_class = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}[pool]
-        layers, channels, size = [], in_shape[0], in_shape[1]
+        layers, channels = [], in_shape[0]
         self.pools_after = pool_positions(conv_layers, pool_layers, pool_placement)
         for i, width in enumerate(conv_channels(first_filters, conv_layers), start=1):
             layers += [nn.Conv2d(channels, width, kernel_size=kernel, padding=padding), nn.ReLU(inplace=True)]
-            size = size + 2 * padding - kernel + 1
             if i in self.pools_after:
                 layers.append(pool_class(kernel_size=2, stride=2))
-                size //= 2
-            if size < 1:
-                raise UserError(f"a CNN of {conv_layers} conv + {pool_layers} pool with {kernel}x{kernel} kernels, "
-                                f"padding {padding} and pools placed '{pool_placement}' shrinks a "
-                                f"{in_shape[1]}x{in_shape[2]} image to nothing by conv {i}; use a smaller "
-                                "cnn_kernel or a larger cnn_padding")
             channels = width
         self.features = nn.Sequential(*layers)
         self.flatten_size = channels * size * size

@@ -27,7 +27,8 @@ from variantlab.datasets import ClassSubset, Dataset, load, select_classes, spec
 from variantlab.errors import UserError
 from variantlab.evaluate import classification_metrics, predict, reconstruction_metrics
 from variantlab.export import export_classifier
-from variantlab.models import Inference, build_ae_classifier, build_autoencoder, build_cnn, encoder_widths
+from variantlab.models import (Inference, build_ae_classifier, build_autoencoder, build_cnn, encoder_widths,
+                               feature_map_size)
 from variantlab.report import FIGURES, REFERENCE_REPORT, write_report
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
@@ -145,7 +146,8 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
                 "profile": profile.to_dict(), "seed": seed, "train_limit": train_limit}
     check_out(out, identity)
     # Refuses a CNN layout that shrinks this dataset's images away, before anything is written.
-    build_cnn(variant, profile, spec_of(variant.dataset).image_shape, 2)
+    feature_map_size(spec_of(variant.dataset).image_shape, variant.conv_layers, variant.pool_layers,
+                     profile.cnn_kernel, profile.cnn_padding, profile.cnn_pools)
     out.mkdir(parents=True, exist_ok=True)
     # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
