@@ -51,6 +51,10 @@ AEC_ROWS = {
     "wd 0.2": {"ae_classifier.weight_decay": 0.2}, "label smoothing 0.2": {"ae_classifier.label_smoothing": 0.2},
     "noise 0.2": {"noise_strength": 0.2}, "noise 0.3": {"noise_strength": 0.3},
     "100 AEC epochs": {"ae_classifier.epochs": 100},
+    "AEC batch 512": {"ae_classifier.batch_size": 512},
+    "AEC batch 512 lr 0.003": {"ae_classifier.batch_size": 512, "ae_classifier.lr": 0.003},
+    "AEC batch 512 lr 0.004": {"ae_classifier.batch_size": 512, "ae_classifier.lr": 0.004},
+    "AEC batch 1024 lr 0.004": {"ae_classifier.batch_size": 1024, "ae_classifier.lr": 0.004},
 }
 
 
