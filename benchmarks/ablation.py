@@ -3,7 +3,7 @@ of the profile and trains the CNN (or the autoencoder and the AE classifier) wit
 
 Choices are read off the *validation* accuracy (the profile's held-out 5%); test accuracy is printed
 beside it for the record, never used to choose.
-Run: .venv/bin/python benchmarks/ablation.py [--model cnn|ae_classifier] [--seeds 2] [--device cuda]
+Run: .venv/bin/python benchmarks/ablation.py [--model cnn|ae_classifier] [--seeds 2] [--first-seed 0] [--device cuda]
 """
 
 import argparse
@@ -87,6 +87,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=("cnn", "ae_classifier"), default="cnn")
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from this one up")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--data-dir")
     parser.add_argument("--rows", help="comma-separated row names (default: all)")
@@ -97,17 +98,21 @@ def main():
     dataset = load(variant.dataset, args.data_dir)
     rows = CNN_ROWS if args.model == "cnn" else AEC_ROWS
     names = args.rows.split(",") if args.rows else list(rows)
-    print(f"{args.model} ablation on {device}, torch {torch.__version__}, seeds 0..{args.seeds - 1}; "
+    if unknown := [n for n in names if n not in rows]:
+        parser.error(f"unknown rows {unknown}; known for {args.model}: {', '.join(rows)}")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"{args.model} ablation on {device}, torch {torch.__version__}, seeds {seeds[0]}..{seeds[-1]}; "
           "val = accuracy on the 5% held out; test = on the 5,000 test images (tta: with test-time flip)")
     print(f"{'row':28} {'val %':>7} {'test %':>7} {'test tta %':>10} {'train s':>8}")
     for name in names:
         results = []
-        for seed in range(args.seeds):
+        for seed in seeds:
             with tempfile.TemporaryDirectory() as scratch:
                 results.append(train_one(args.model, rows[name], seed, variant, dataset, device, Path(scratch)))
         if args.jsonl:
             with open(args.jsonl, "a") as f:
-                f.write(json.dumps({"model": args.model, "row": name, "changes": rows[name], "runs": results}) + "\n")
+                f.write(json.dumps({"model": args.model, "row": name, "changes": rows[name], "seeds": list(seeds),
+                                    "runs": results}) + "\n")
         mean = {k: statistics.mean(r[k] for r in results) for k in results[0]}
         print(f"{name:28} {100 * mean['val']:7.2f} {100 * mean['test']:7.2f} {100 * mean['test_tta']:10.2f} "
               f"{mean['seconds']:8.1f}", flush=True)
