@@ -93,13 +93,13 @@ def main():
     parser.add_argument("--rows", help="comma-separated row names (default: all)")
     parser.add_argument("--jsonl", help="also append every result to this file")
     args = parser.parse_args()
-    device = resolve_device(args.device)
-    variant = derive(parse_student("18/03/02", "B20AI052", "btech"))
-    dataset = load(variant.dataset, args.data_dir)
     rows = CNN_ROWS if args.model == "cnn" else AEC_ROWS
     names = args.rows.split(",") if args.rows else list(rows)
     if unknown := [n for n in names if n not in rows]:
         parser.error(f"unknown rows {unknown}; known for {args.model}: {', '.join(rows)}")
+    device = resolve_device(args.device)
+    variant = derive(parse_student("18/03/02", "B20AI052", "btech"))
+    dataset = load(variant.dataset, args.data_dir)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     print(f"{args.model} ablation on {device}, torch {torch.__version__}, seeds {seeds[0]}..{seeds[-1]}; "
           "val = accuracy on the 5% held out; test = on the 5,000 test images (tta: with test-time flip)")
