@@ -42,7 +42,7 @@ def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
 
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     # torch's fused kernel updates every parameter in one pass (CPU and CUDA, the two devices a run
-    # takes): on the 2-core CPU a step of the AE classifier took 1.25x less time, the CNN's 1.12x.
+    # takes): on the 2-core CPU the AE classifier trained 1.13x faster, the CNN 1.04x (docs/RESULTS.md).
     kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[cfg.optimizer]
     return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
 
