@@ -36,6 +36,9 @@ CNN_ROWS = {
     "3x3 padding 0": {"cnn_kernel": 3, "cnn_padding": 0},
     "20 epochs": {"cnn.epochs": 20}, "30 epochs": {"cnn.epochs": 30},
     "3x3 padding 1 20 epochs": {"cnn_kernel": 3, "cnn.epochs": 20},
+    "noise 0.2": {"noise_strength": 0.2}, "label smoothing 0.2": {"cnn.label_smoothing": 0.2},
+    "wd 0.1": {"cnn.weight_decay": 0.1},
+    "20% held out": {"val_fraction": 0.2}, "wd 0.05 20% held out": {"cnn.weight_decay": 0.05, "val_fraction": 0.2},
 }
 AEC_ROWS = {
     "fast": {}, "scratch": {"ae_classifier_mode": "scratch"}, "frozen": {"ae_classifier_mode": "frozen"},
@@ -102,7 +105,8 @@ def main():
     dataset = load(variant.dataset, args.data_dir)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     print(f"{args.model} ablation on {device}, torch {torch.__version__}, seeds {seeds[0]}..{seeds[-1]}; "
-          "val = accuracy on the 5% held out; test = on the 5,000 test images (tta: with test-time flip)")
+          "val = accuracy on the held-out split (the profile's 5% unless a row says); "
+          "test = on the 5,000 test images (tta: with test-time flip)")
     print(f"{'row':28} {'val %':>7} {'test %':>7} {'test tta %':>10} {'train s':>8}")
     for name in names:
         results = []

@@ -1,6 +1,6 @@
 """CNN training steps per second by layout: the kernel size, padding and pool placement the rule table
 leaves free, for the reference variant's 4 conv + 1 pool (channels 10-20-40-64, FC 256), with the
-fast profile's precision (where the device runs it well) and channels-last, AdamW, random data.
+fast profile's precision (where the device runs it well) and channels-last, its optimiser, random data.
 Run: .venv/bin/python benchmarks/layouts.py [--device cpu|cuda] [--batch 128] [--steps 20]
 """
 

@@ -1,5 +1,5 @@
 """CNN training steps per second by precision and memory layout: which of bf16 autocast and
-channels-last pay on this device (the fast profile's CNN, 5 outputs, AdamW, random data of the right shape).
+channels-last pay on this device (the fast profile's CNN, 5 outputs, its optimiser, random data of the right shape).
 Run: .venv/bin/python benchmarks/precision.py [--device cpu|cuda] [--batch 128] [--steps 10]
 """
 
@@ -13,6 +13,7 @@ from throughput import VARIANT
 from variantlab.config import get_profile
 from variantlab.models import build_cnn
 from variantlab.pipeline import resolve_device
+from variantlab.train import make_optimizer
 
 
 def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last: bool, profile=None) -> float:
@@ -21,7 +22,7 @@ def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last:
     model = build_cnn(VARIANT, profile or get_profile("fast"), (1, 28, 28), 5).to(device)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=layout)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    optimizer = make_optimizer(model.parameters(), get_profile("fast").cnn)
     x = torch.rand(batch, 1, 28, 28, device=device).contiguous(memory_format=layout)
     y = torch.randint(0, 5, (batch,), device=device)
 

@@ -79,7 +79,7 @@ PROFILES = {
         cnn_kernel=5, cnn_padding=1, cnn_pools="spread", remap_labels=True, precision="bf16", channels_last=True,
         val_fraction=0.05, tta_flip=True,
         ae_output="sigmoid", ae_denoise=True, ae_classifier_mode="pretrained",
-        cnn=TrainConfig(epochs=20, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-4,
+        cnn=TrainConfig(epochs=20, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-2,
                         schedule="onecycle", warmup=0.2, label_smoothing=0.1, ema=0.998),
         autoencoder=TrainConfig(epochs=8, batch_size=256, optimizer="adamw", lr=3e-3, weight_decay=0.0,
                                 schedule="onecycle", warmup=0.1, label_smoothing=0.0),
@@ -125,7 +125,8 @@ REASONS = {
         "ae_denoise": "reconstructing the clean image from a noisy one learns features, not the noise",
         "ae_classifier_mode": "the classifier starts from the trained encoder and fine-tunes it",
         "cnn": "AdamW, warm-up then cosine decay, batch 128, label smoothing 0.1; 20 epochs beat 12 and 30 on "
-               "validation; the weights' moving average (decay 0.998): it passes the reference's accuracy sooner",
+               "validation; weight decay 0.05 beat 0.0005 (six seeds, and again with 20 % held out) and 0.1 there; "
+               "the weights' moving average (decay 0.998): it passes the reference's accuracy sooner",
         "autoencoder": "AdamW, warm-up then cosine decay, batch 256; more epochs did not help its classifier",
         "ae_classifier": "AdamW, warm-up then cosine decay, label smoothing 0.1; an MLP epoch is cheap, 60 pay; "
                          "no weight averaging, dropout, SAM, SGD or wider layers: none measured better here",
