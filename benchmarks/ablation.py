@@ -1,8 +1,8 @@
 """Ablation of the `fast` profile's choices on the reference variant: each row changes one setting
 of the profile and trains the CNN (or the autoencoder and the AE classifier) with several seeds.
 
-Choices are read off the *validation* accuracy (the profile's held-out 5%); test accuracy is printed
-beside it for the record, never used to choose.
+Choices are read off the *validation* accuracy (the profile's held-out 5%, or the split a row sets);
+test accuracy is printed beside it for the record, never used to choose.
 Run: .venv/bin/python benchmarks/ablation.py [--model cnn|ae_classifier] [--seeds 2] [--first-seed 0] [--device cuda]
 """
 

@@ -19,10 +19,11 @@ from variantlab.train import make_optimizer
 def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last: bool, profile=None) -> float:
     """Training steps on random data through the CNN in `profile`'s layout (default: fast's)."""
     torch.manual_seed(0)
-    model = build_cnn(VARIANT, profile or get_profile("fast"), (1, 28, 28), 5).to(device)
+    profile = profile or get_profile("fast")
+    model = build_cnn(VARIANT, profile, (1, 28, 28), 5).to(device)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=layout)
-    optimizer = make_optimizer(model.parameters(), get_profile("fast").cnn)
+    optimizer = make_optimizer(model.parameters(), profile.cnn)
     x = torch.rand(batch, 1, 28, 28, device=device).contiguous(memory_format=layout)
     y = torch.randint(0, 5, (batch,), device=device)
 
