@@ -18,7 +18,7 @@ import torch
 import torchvision
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from variantlab import __version__, figures
+from variantlab import figures
 from variantlab.atomic import write_json
 from variantlab.augment import Augmentation, add_noise, expand_static, for_variant
 from variantlab.batches import DeviceBatches
@@ -29,6 +29,7 @@ from variantlab.evaluate import classification_metrics, predict, reconstruction_
 from variantlab.export import export_classifier
 from variantlab.models import (Inference, build_ae_classifier, build_autoencoder, build_cnn, encoder_widths,
                                feature_map_size)
+from variantlab.provenance import source_state
 from variantlab.report import FIGURES, REFERENCE_REPORT, write_report
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
@@ -152,7 +153,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
-                "python": platform.python_version(), "variantlab": __version__}
+                "python": platform.python_version()} | source_state()
     write_json(out / "config.json", {"identity": identity, "student": student.to_dict(), "variant": variant.to_dict(),
                                      "profile_reasons": REASONS[profile.name], "device": str(device),
                                      "data_dir": str(data_dir) if data_dir else None, "versions": versions,
@@ -183,7 +184,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
         export_classifier(model, tta, in_shape, model_dir / f"{name}.pt2")
         plot_classifier(name, history, metrics, logits, subset, fig_dir)
         timings[f"{name}_evaluation_seconds"] = time.perf_counter() - t
-        return metrics | {"history": history, "train_seconds": sum(h["seconds"] for h in history),
+        return metrics | validation_accuracies(model, val, device) | {"history": history, "train_seconds": sum(h["seconds"] for h in history),
                           "parameters": sum(p.numel() for p in model.parameters()),
                           "tta_flip": tta, "export": f"models/{name}.pt2"}
 
@@ -256,6 +257,17 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
         if progress is not None:
             progress.update(overall, completed=4, status="done")
     return results
+
+
+def validation_accuracies(model, val, device: torch.device) -> dict:
+    """The delivered model's accuracy on the held-out split, with and without test-time flips, so that
+    the flip choice is made on validation for every variant, never on test."""
+    if val is None:
+        return {}
+    images, labels = val
+    return {f"val_accuracy{suffix}": int((predict(Inference(model, flips), images, device).argmax(1)
+                                          == labels.cpu()).sum()) / len(labels)
+            for suffix, flips in (("", False), ("_with_flips", True))}
 
 
 def plot_classifier(name: str, history, metrics, logits, subset: ClassSubset, fig_dir: Path) -> None:
