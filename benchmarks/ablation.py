@@ -18,8 +18,8 @@ import torch
 from variantlab.config import get_profile, override
 from variantlab.datasets import load
 from variantlab.evaluate import classification_metrics, predict
-from variantlab.models import Inference, build_ae_classifier, build_autoencoder, build_cnn
-from variantlab.pipeline import SEED_OFFSETS, prepare, resolve_device, train_model
+from variantlab.models import Inference
+from variantlab.pipeline import build_model, prepare, resolve_device, train_model
 from variantlab.rules import derive
 from variantlab.student import parse_student
 
@@ -62,24 +62,16 @@ AEC_ROWS = {
 
 
 def train_one(model_name, changes, seed, variant, dataset, device, scratch: Path) -> dict:
+    """The run's own stages (pipeline.build_model, train_model), one model and what it needs."""
     profile = override(get_profile("fast"), changes)
     data = prepare(variant, profile, seed, device, dataset)
     started = time.perf_counter()
-
-    def train(name, model):
-        return train_model(name, model, profile, data, scratch / f"{name}.pt", settings={})
-
-    torch.manual_seed(seed + SEED_OFFSETS[model_name])
-    if model_name == "cnn":
-        model = build_cnn(variant, profile, data.in_shape, data.subset.num_outputs)
-        history = train("cnn", model)
-    else:
-        torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])
-        ae = build_autoencoder(variant, data.in_shape, profile.ae_output)
-        train("autoencoder", ae)
-        torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
-        model = build_ae_classifier(variant, data.in_shape, data.subset.num_outputs, profile.ae_classifier_mode, ae)
-        history = train("ae_classifier", model)
+    autoencoder = None
+    if model_name == "ae_classifier":
+        autoencoder = build_model("autoencoder", variant, profile, data)
+        train_model("autoencoder", autoencoder, profile, data, scratch / "autoencoder.pt", settings={})
+    model = build_model(model_name, variant, profile, data, autoencoder)
+    history = train_model(model_name, model, profile, data, scratch / f"{model_name}.pt", settings={})
     seconds = time.perf_counter() - started
     test = {tta: classification_metrics(predict(Inference(model, tta), data.subset.test.images, device),
                                         data.subset.test, data.subset)["test_accuracy"] for tta in (False, True)}

@@ -14,9 +14,9 @@ from throughput import VARIANT, reference_images_per_second, setup
 
 from variantlab.config import get_profile
 from variantlab.evaluate import classification_metrics, predict
-from variantlab.models import Inference, build_cnn
-from variantlab.pipeline import prepare, train_model
-from variantlab.report import REFERENCE_REPORT
+from variantlab.baselines import REFERENCE_REPORT
+from variantlab.models import Inference
+from variantlab.pipeline import build_model, prepare, train_model
 
 TARGET = REFERENCE_REPORT["cnn_test_accuracy"]
 
@@ -27,8 +27,7 @@ def main():
     args, device, dataset = setup(parser)
     profile = get_profile("fast")
     data = prepare(VARIANT, profile, args.seed, device, dataset)
-    torch.manual_seed(args.seed)
-    model = build_cnn(VARIANT, profile, data.in_shape, data.subset.num_outputs)
+    model = build_model("cnn", VARIANT, profile, data)
     reached = []
 
     def after_epoch(history, weights):

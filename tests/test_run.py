@@ -15,6 +15,8 @@ import torch
 import variantlab
 from variantlab import datasets
 from variantlab.datasets import select_classes
+from variantlab.config import REASONS
+from variantlab.locks import folder_lock
 from variantlab.report import FIGURES
 from variantlab.rules import derive
 from variantlab.student import parse_student
@@ -23,7 +25,7 @@ REFERENCE = dict(dob="18/03/02", roll="B20AI052", program="btech", first="Ayush"
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def run_dir(tmp_path_factory, fashion_mnist):
     out = tmp_path_factory.mktemp("run") / "reference"
     results = variantlab.run(**REFERENCE, epochs=1, train_limit=2000, device="cpu", out=out, show_progress=False)
     return out, results
@@ -31,7 +33,7 @@ def run_dir(tmp_path_factory):
 
 def test_folder_holds_everything(run_dir):
     out, _ = run_dir
-    expected = {"config.json", "results.json", "report.md", "report.html", "models/cnn.pt2",
+    expected = {".lock", "config.json", "results.json", "report.md", "report.html", "models/cnn.pt2",
                 "models/ae_classifier.pt2", "checkpoints/cnn.pt", "checkpoints/autoencoder.pt",
                 "checkpoints/ae_classifier.pt"} | {f"figures/{name}" for name, _ in FIGURES.values()}
     found = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
@@ -43,7 +45,8 @@ def test_folder_holds_everything(run_dir):
 def test_results_json(run_dir):
     out, returned = run_dir
     r = json.loads((out / "results.json").read_text())
-    assert r == json.loads(json.dumps(returned))
+    assert r == json.loads(json.dumps({k: v for k, v in returned.items() if k != "folder"}))
+    assert returned["folder"] == str(out)
     assert r["variant"]["dataset"] == "fashion_mnist" and r["profile"] == "fast" and r["seed"] == 0
     assert r["device"] == "cpu"
     for model in ("cnn", "ae_classifier"):
@@ -96,7 +99,10 @@ def test_report_lists_the_variant_and_every_figure(run_dir):
         assert sentence in md
     for name, _ in FIGURES.values():
         assert f"(figures/{name})" in md
-    assert f"{100 * results['cnn']['test_accuracy']:.2f} %" in md and "97.92 %" in md
+    assert f"{100 * results['cnn']['test_accuracy']:.2f} %" in md
+    comparison = md[md.index("### Against measured baselines"):]
+    assert "reference report" in comparison and "97.92 %" in comparison and "97.12 %" in comparison
+    assert "fast, this variant" in comparison  # the reference variant's own grade-book runs
 
 
 CHECK = """<script>
@@ -168,6 +174,27 @@ def test_bad_arguments_exit_2_before_training(extra, fragment, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("roll", ["{tmp}/x052", "../x052", "x/../../052", "B20\nAI052", "B20 AI052", "=1+1052"])
+def test_a_roll_number_that_could_name_another_path_is_refused_and_nothing_is_written(roll, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run([sys.executable, "-m", "variantlab", "run", "--dob", "18/03/02", "--program", "btech",
+                           "--roll", roll.format(tmp=tmp_path)], capture_output=True, text=True, timeout=120, cwd=work)
+    assert done.returncode == 2 and "is not 1 to 32 ASCII letters, digits, '-' or '_'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert [p.name for p in tmp_path.rglob("*")] == ["work"]
+
+
+def test_a_folder_in_use_is_refused_at_once(tmp_path):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    with folder_lock(busy):  # held as a running `variantlab run` holds it
+        done = cli("run", "--dob", "18/03/02", "--roll", "052", "--program", "btech", "--out", str(busy))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{busy} is in use by another variantlab run (pid {os.getpid()})" in done.stderr
+    assert sorted(p.name for p in busy.iterdir()) == [".lock"]
+
+
 def test_output_path_that_is_a_file_is_refused(tmp_path):
     target = tmp_path / "taken"
     target.write_text("not a folder")
@@ -175,7 +202,21 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
     assert done.returncode == 2 and "is a file" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_faithful_quick_run_keeps_ten_outputs(tmp_path):
+def test_a_changed_setting_is_marked_and_carries_no_profile_reason(tmp_path, fashion_mnist):
+    r = variantlab.run(**REFERENCE, epochs=1, train_limit=300, device="cpu", out=tmp_path / "s",
+                       settings={"cnn.lr": "0.002"}, show_progress=False)
+    assert r["changed_settings"] == ["cnn.epochs", "cnn.lr", "autoencoder.epochs", "ae_classifier.epochs"]
+    md = (tmp_path / "s" / "report.md").read_text()
+    cnn_row = next(line for line in md.splitlines() if line.startswith("| cnn |"))
+    assert "lr 0.002" in cnn_row and "**changed for this run** (cnn.epochs, cnn.lr)" in cnn_row
+    assert REASONS["fast"]["cnn"] not in md
+    html = (tmp_path / "s" / "report.html").read_text()
+    assert "<strong>changed for this run</strong> (cnn.epochs, cnn.lr)" in html and REASONS["fast"]["cnn"] not in html
+    precision_row = next(line for line in md.splitlines() if line.startswith("| precision |"))
+    assert precision_row.startswith(f"| precision | {r['precision_used']}")
+
+
+def test_faithful_quick_run_keeps_ten_outputs(tmp_path, fashion_mnist):
     r = variantlab.run(**REFERENCE, profile="faithful", epochs=1, train_limit=300, device="cpu", out=tmp_path / "f",
                        show_progress=False)
     assert r["data"]["images_per_epoch"] == 1200  # the static 4x expansion
@@ -204,8 +245,11 @@ def test_cifar_format_student_runs_end_to_end(tmp_path, monkeypatch):
     assert derive(parse_student(**student)).conv_layers == 5
     r = variantlab.run(**student, epochs=1, device="cpu", out=tmp_path / "out", data_dir=tmp_path,
                        show_progress=False)
-    # fast's pools follow conv 2 and 4: 32 -> 30 -> 28, pool 14 -> 12 -> 10, pool 5 -> 3
-    assert r["variant"]["dataset"] == "cifar10" and r["cnn"]["flatten_size"] == 64 * 3 * 3
+    # fast's pools follow conv 2 and 3: 32 -> 30 -> 28, pool 14 -> 12, pool 6 -> 4 -> 2
+    assert r["variant"]["dataset"] == "cifar10" and r["cnn"]["flatten_size"] == 64 * 2 * 2
     assert r["data"]["test_size"] == 20 and r["data"]["train_size"] + r["data"]["val_size"] == 100
     program = torch.export.load(tmp_path / "out" / "models" / "cnn.pt2").module()
     assert program(torch.rand(2, 3, 32, 32)).shape == (2, 5)
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "No baseline" in report and "--profile faithful" in report  # no CIFAR-10 variant was measured
+    assert "reference report" not in report and "97.92" not in report and "97.12" not in report

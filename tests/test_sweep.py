@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from variantlab.errors import UserError
-from variantlab.sweep import read_roster
+from variantlab.sweep import read_roster, write_summary
 
 ROSTER = """roll,dob,program,first,last
 B20AI052,18/03/02,B.Tech,Ayush,Abrol
@@ -26,7 +26,7 @@ def sweep_cli(roster, out):
 
 
 @pytest.fixture(scope="module")
-def swept(tmp_path_factory):
+def swept(tmp_path_factory, fashion_mnist, mnist):
     folder = tmp_path_factory.mktemp("sweep")
     roster = folder / "class.csv"
     roster.write_text(ROSTER)
@@ -74,6 +74,9 @@ def test_a_shared_variant_trains_once_and_each_student_gets_a_report(swept):
     assert (out / "students" / "B20AI054" / "training" / "results.json").exists()
     html = (out / "class_summary.html").read_text()
     assert "students/B20AI052/report.html" in html and "Test accuracy per variant" in html
+    mnist = (out / "students" / "B20AI053" / "report.md").read_text()  # not the reference's variant
+    comparison = mnist[mnist.index("## Comparison"):mnist.index("## Timings")]
+    assert "reference report" not in comparison and "97.92" not in mnist and "97.12" not in mnist
 
 
 def test_a_second_sweep_trains_nothing(swept):
@@ -92,3 +95,33 @@ def test_roster_without_a_required_column_is_refused(tmp_path):
     done = subprocess.run([sys.executable, "-m", "variantlab", "sweep", str(roster)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "lacks column(s) dob" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_hostile_roster_rows_are_invalid_and_the_csv_is_inert(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text('roll,dob,program,first,last\n'
+                      '/tmp/x052,18/03/02,btech,A,B\n'
+                      '../x052,18/03/02,btech,A,B\n'
+                      '"B20\nAI052",18/03/02,btech,A,B\n'
+                      '=1+2052,18/03/02,btech,"=HYPERLINK(""http://example.invalid"",""click"")",@SUM(A1)\n')
+    rows = read_roster(roster)
+    assert [r.student for r in rows] == [None] * 4
+    assert all("is not 1 to 32 ASCII letters" in r.error for r in rows)
+    write_summary(tmp_path / "out", rows, {}, 1, "fast")
+    cells = summary(tmp_path / "out")
+    assert [c["status"] for c in cells] == ["invalid"] * 4
+    assert cells[3]["roll"] == "'=1+2052" and cells[3]["first"].startswith("'=HYPERLINK(")
+    assert cells[3]["last"] == "'@SUM(A1)"
+    assert not any(c[k][:1] in "=+-@" for c in cells for k in c if c[k])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "r.csv"]  # nothing written outside --out
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (b"roll,dob,program\n\xff\xfe052,18/03/02,btech\n", "not UTF-8 text"),
+    (b"roll,dob,program\n\"" + b"x" * 200_000 + b"\",18/03/02,btech\n", "not a readable CSV file"),
+])
+def test_unreadable_rosters_are_refused_in_one_line(tmp_path, content, fragment):
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(content)
+    with pytest.raises(UserError, match=fragment):
+        read_roster(roster)

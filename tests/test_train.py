@@ -45,21 +45,37 @@ def test_a_few_epochs_on_real_data_lower_the_loss(small, tmp_path):
     assert state["epoch"] == 2 and state["history"] == history
 
 
+class Interrupted(Exception):
+    pass
+
+
+def stop_after_first_epoch(history, weights):
+    if len(history) == 1:
+        raise Interrupted
+
+
 def test_resume_continues_and_other_settings_are_refused(small, tmp_path):
     def batches():
         return DeviceBatches(small.train.images, small.train.labels, 100, torch.Generator().manual_seed(0))
     straight = cnn()
     fit(straight, batches(), CFG, task="classify", checkpoint=tmp_path / "a.pt", settings={"k": 1})
-    stopped = cnn()
-    fit(stopped, batches(), TrainConfig(**{**CFG.__dict__, "epochs": 1}), task="classify",
-        checkpoint=tmp_path / "b.pt", settings={"k": 1})
-    # A one-epoch run's checkpoint has a different schedule length, so it is another run: refused.
+    with pytest.raises(Interrupted):  # stopped after epoch 1's checkpoint, as Ctrl-C there would
+        fit(cnn(), batches(), CFG, task="classify", checkpoint=tmp_path / "b.pt", settings={"k": 1},
+            on_epoch=stop_after_first_epoch)
+    assert load_checkpoint(tmp_path / "b.pt")["epoch"] == 1
+    # The checkpoint belongs to the run whose settings wrote it: any other is refused, and nothing changes.
     with pytest.raises(UserError, match="other settings"):
         fit(cnn(), batches(), CFG, task="classify", checkpoint=tmp_path / "b.pt", settings={"k": 2})
+    assert load_checkpoint(tmp_path / "b.pt")["epoch"] == 1
+    # The same settings resume at epoch 2, from other initial weights even, and end where the straight run did.
+    resumed = cnn(seed=5)
+    history = fit(resumed, batches(), CFG, task="classify", checkpoint=tmp_path / "b.pt", settings={"k": 1})
+    assert [h["epoch"] for h in history] == [1, 2]
+    for a, b in zip(straight.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)
     # A finished checkpoint is not trained again.
-    again = cnn(seed=5)
-    history = fit(again, batches(), CFG, task="classify", checkpoint=tmp_path / "a.pt", settings={"k": 1})
-    assert len(history) == 2
+    again = cnn(seed=6)
+    assert len(fit(again, batches(), CFG, task="classify", checkpoint=tmp_path / "a.pt", settings={"k": 1})) == 2
     for a, b in zip(straight.parameters(), again.parameters()):
         assert torch.equal(a, b)
 
@@ -144,7 +160,8 @@ def run_cli(out, *extra):
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_sigkill_and_resume_gives_the_uninterrupted_result(tmp_path):
+def test_sigkill_and_resume_gives_the_uninterrupted_result(tmp_path, fashion_mnist):
+    """The killed run's lock file stays behind and does not block the run that resumes it."""
     straight = run_cli(tmp_path / "straight")
     killed = run_cli(tmp_path / "killed")
     checkpoint = tmp_path / "killed" / "checkpoints" / "cnn.pt"
@@ -154,6 +171,7 @@ def test_sigkill_and_resume_gives_the_uninterrupted_result(tmp_path):
         time.sleep(0.05)
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
+    assert (tmp_path / "killed" / ".lock").read_text() == f"pid {killed.pid}"
     assert load_checkpoint(checkpoint)["epoch"] < 3  # really stopped mid-training
     assert not (tmp_path / "killed" / "results.json").exists()
     resumed = run_cli(tmp_path / "killed")

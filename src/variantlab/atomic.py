@@ -7,6 +7,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from variantlab.errors import UserError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -38,3 +40,12 @@ def write_text(path: Path, text: str) -> Path:
 
 def write_json(path: Path, obj) -> Path:
     return write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def inside(folder: Path, name: str) -> Path:
+    """`folder / name`, refused unless it lies within `folder`: names that come from users (roll numbers)
+    must never climb out of the output folder or point elsewhere."""
+    path = Path(folder) / name
+    if Path(name).is_absolute() or ".." in Path(name).parts or not path.resolve().is_relative_to(Path(folder).resolve()):
+        raise UserError(f"{name!r} would write outside {folder}; names may hold letters, digits, '-' and '_' only")
+    return path

@@ -130,21 +130,25 @@ def misclassified(images: torch.Tensor, true_names: list[str], predicted_names: 
     return _save(fig, path)
 
 
-def accuracies(bars: dict[str, float], reference: dict[str, float], path: Path) -> Path:
-    """Test accuracies side by side, with the reference report's beside them."""
+def accuracies(bars: dict[str, float], baselines: dict[str, dict[str, tuple[float, float | None]]],
+               path: Path) -> Path:
+    """This run's test accuracies beside each baseline's (label -> model -> (mean, sd or None))."""
     names = list(bars)
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    xs = range(len(names))
-    ax.bar([x - 0.2 for x in xs], [100 * bars[n] for n in names], width=0.4, label="this run")
-    ax.bar([x + 0.2 for x in xs], [100 * reference[n] for n in names], width=0.4, label="reference report")
-    for x, n in zip(xs, names):
-        ax.text(x - 0.2, 100 * bars[n], f"{100 * bars[n]:.2f}", ha="center", va="bottom", fontsize=8)
-        ax.text(x + 0.2, 100 * reference[n], f"{100 * reference[n]:.2f}", ha="center", va="bottom", fontsize=8)
-    low = min(min(bars.values()), min(reference.values()))
+    series = {"this run": {n: (bars[n], None) for n in names}} | baselines
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(5.5 + 0.6 * len(series), 3.4))
+    for i, (label, values) in enumerate(series.items()):
+        xs = [x - 0.4 + width * (i + 0.5) for x in range(len(names))]
+        means = [100 * values[n][0] for n in names]
+        errors = [100 * (values[n][1] or 0) for n in names]
+        ax.bar(xs, means, width=width, yerr=errors if any(errors) else None, capsize=3, label=label)
+        for x, m in zip(xs, means):
+            ax.text(x, m, f"{m:.2f}", ha="center", va="bottom", fontsize=7)
+    low = min(v[0] for values in series.values() for v in values.values())
     ax.set_ylim(max(0, 100 * low - 5), 100.5)
-    ax.set_xticks(list(xs), names)
+    ax.set_xticks(list(range(len(names))), names)
     ax.set_ylabel("test accuracy (%)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_title("Test accuracy", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

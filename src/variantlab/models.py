@@ -14,6 +14,7 @@ typed in.
 
 import math
 
+import torch
 from torch import nn
 
 from variantlab.errors import UserError
@@ -64,6 +65,9 @@ class CNN(nn.Module):
         self.flatten_size = channels * size * size
         self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(self.flatten_size, fc_nodes), nn.ReLU(inplace=True),
                                         nn.Linear(fc_nodes, num_outputs))
+        self.description = (f"{conv_layers} conv ({kernel}x{kernel}, padding {padding}) + {pool_layers} {pool} pool "
+                            f"after conv {', '.join(map(str, self.pools_after))}, first layer {first_filters} filters, "
+                            f"flatten {self.flatten_size}, FC {fc_nodes}, {num_outputs} outputs")
 
     def forward(self, x):
         return self.classifier(self.features(x))
@@ -91,6 +95,7 @@ class Autoencoder(nn.Module):
         self.encoder = nn.Sequential(nn.Flatten(), *mlp(widths, nn.ReLU(inplace=True)))
         self.decoder = nn.Sequential(*mlp(widths[::-1], {"relu": nn.ReLU(), "sigmoid": nn.Sigmoid()}[output]),
                                      nn.Unflatten(1, in_shape))
+        self.description = f"fully connected {'-'.join(map(str, widths))}, mirrored decoder, {output} output"
 
     def forward(self, x):
         return self.decoder(self.encoder(x))
@@ -105,6 +110,7 @@ class AEClassifier(nn.Module):
         self.encoder = nn.Sequential(nn.Flatten(), *mlp(widths, nn.ReLU(inplace=True)))
         self.head = nn.Sequential(nn.Linear(widths[-1], fc_nodes), nn.ReLU(inplace=True),
                                   nn.Linear(fc_nodes, num_outputs))
+        self.description = f"encoder {'-'.join(map(str, widths))}, FC {fc_nodes}, {num_outputs} outputs"
 
     def forward(self, x):
         return self.head(self.encoder(x))
@@ -120,6 +126,18 @@ def initialise(model: nn.Module, init: str) -> nn.Module:
                 nn.init.xavier_normal_(m.weight)
             nn.init.zeros_(m.bias)
     return model
+
+
+def build(name: str, variant, profile, in_shape, num_outputs: int, seed: int,
+          autoencoder: "Autoencoder | None" = None) -> nn.Module:
+    """One of the run's three models, its initialisation seeded by `seed` alone, so that a resumed run
+    builds exactly the network it checkpointed."""
+    torch.manual_seed(seed)
+    if name == "cnn":
+        return build_cnn(variant, profile, in_shape, num_outputs)
+    if name == "autoencoder":
+        return build_autoencoder(variant, in_shape, profile.ae_output)
+    return build_ae_classifier(variant, in_shape, num_outputs, profile.ae_classifier_mode, autoencoder)
 
 
 def build_cnn(variant, profile, in_shape, num_outputs: int) -> CNN:

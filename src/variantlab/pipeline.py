@@ -10,7 +10,6 @@ import json
 import platform
 import sys
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,18 +18,18 @@ import torchvision
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from variantlab import figures
-from variantlab.atomic import write_json
+from variantlab.atomic import inside, write_json
 from variantlab.augment import Augmentation, add_noise, expand_static, for_variant
 from variantlab.batches import DeviceBatches
-from variantlab.config import REASONS, Profile, get_profile, override
+from variantlab.config import MODELS, REASONS, Profile, get_profile, override
 from variantlab.datasets import ClassSubset, Dataset, load, select_classes, spec_of, to_float
 from variantlab.errors import UserError
 from variantlab.evaluate import classification_metrics, predict, reconstruction_metrics
 from variantlab.export import export_classifier
-from variantlab.models import (Inference, build_ae_classifier, build_autoencoder, build_cnn, encoder_widths,
-                               feature_map_size)
+from variantlab.locks import folder_lock
+from variantlab.models import Inference, build, feature_map_size
 from variantlab.provenance import source_state
-from variantlab.report import FIGURES, REFERENCE_REPORT, write_report
+from variantlab.report import FIGURES, baseline_series, write_report
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
 from variantlab.train import autocast_dtype, fit
@@ -92,6 +91,10 @@ class Prepared:
     seed: int
 
     @property
+    def device(self) -> torch.device:
+        return self.train_x.device
+
+    @property
     def in_shape(self) -> tuple[int, int, int]:
         return tuple(self.subset.train.images.shape[1:])
 
@@ -138,11 +141,57 @@ def train_model(name: str, model, profile: Profile, data: Prepared, checkpoint: 
                denoise=profile.ae_denoise and name == "autoencoder", val=data.val_batches(), **kw)
 
 
-def run_training(student: Student, variant: Variant, profile: Profile, *, seed: int, device: torch.device, out: Path,
-                 data_dir=None, train_limit: int | None = None, show_progress: bool = True) -> dict:
-    """Train, evaluate and export the three models into `out`; returns results.json's content."""
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
+def build_model(name: str, variant: Variant, profile: Profile, data: Prepared, autoencoder=None):
+    return build(name, variant, profile, data.in_shape, data.subset.num_outputs, data.seed + SEED_OFFSETS[name],
+                 autoencoder)
+
+
+class Stages:
+    """The run's overall progress line (one step per stage) above fit's per-model bars; silent when off."""
+
+    NAMES = ("training the CNN", "training the autoencoder", "training the AE classifier", "figures and report")
+
+    def __init__(self, show: bool):
+        self.progress = (Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("{task.fields[status]}"), TimeElapsedColumn()) if show else None)
+
+    def __enter__(self):
+        if self.progress is not None:
+            self.progress.__enter__()
+            self.overall = self.progress.add_task("variantlab run", total=len(self.NAMES), status="")
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def show(self, stage: str) -> None:
+        if self.progress is not None:
+            done = self.NAMES.index(stage) if stage in self.NAMES else len(self.NAMES)
+            self.progress.update(self.overall, completed=done, status=stage)
+
+
+@dataclass
+class RunFolder:
+    """Where a run writes, and what makes a checkpoint in it belong to this run."""
+
+    root: Path
+    identity: dict
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    def checkpoint(self, model: str) -> Path:
+        return self.root / "checkpoints" / f"{model}.pt"
+
+    def export(self, model: str) -> Path:
+        return self.root / "models" / f"{model}.pt2"
+
+
+def open_run(student: Student, variant: Variant, profile: Profile, seed: int, device: torch.device, out: Path,
+             data_dir, train_limit: int | None) -> RunFolder:
+    """Every check that can fail before training, then the folder and its config.json."""
     identity = {"variant": {k: v for k, v in variant.to_dict().items() if k != "reasons"},
                 "profile": profile.to_dict(), "seed": seed, "train_limit": train_limit}
     check_out(out, identity)
@@ -150,113 +199,136 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     feature_map_size(spec_of(variant.dataset).image_shape, variant.conv_layers, variant.pool_layers,
                      profile.cnn_kernel, profile.cnn_padding, profile.cnn_pools)
     out.mkdir(parents=True, exist_ok=True)
-    # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
-    versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
-                "python": platform.python_version()} | source_state()
-    write_json(out / "config.json", {"identity": identity, "student": student.to_dict(), "variant": variant.to_dict(),
-                                     "profile_reasons": REASONS[profile.name], "device": str(device),
-                                     "data_dir": str(data_dir) if data_dir else None, "versions": versions,
-                                     "command": sys.argv})
-    fig_dir, ckpt_dir, model_dir = out / "figures", out / "checkpoints", out / "models"
+    return RunFolder(out, identity)
 
-    t = time.perf_counter()
-    data = prepare(variant, profile, seed, device, load(variant.dataset, data_dir), train_limit)
-    subset, in_shape, aug, tta, val = data.subset, data.in_shape, data.augmentation, data.tta, data.val
-    timings["data_seconds"] = time.perf_counter() - t
-    figure_gen = torch.Generator().manual_seed(seed + SEED_OFFSETS["figures"])
-    figures.augmentation_grid(to_float(subset.train.images[:8]), aug, figure_gen, fig_dir / FIGURES["augmentation"][0])
-    sample = to_float(subset.test.images[:8])
-    widths = "-".join(map(str, encoder_widths(sample[0].numel(), variant.ae_layers)))
 
-    def train(model_name: str, model, progress):
-        t = time.perf_counter()
-        stage(f"training the {model_name.replace('_', ' ')}")
-        history = train_model(model_name, model, profile, data, ckpt_dir / f"{model_name}.pt",
-                              identity | {"model": model_name}, progress=progress, label=model_name.replace("_", " "))
-        timings[f"{model_name}_seconds"] = time.perf_counter() - t
-        return history
+def write_config(run: RunFolder, student: Student, variant: Variant, profile: Profile, device: torch.device,
+                 data_dir, versions: dict) -> None:
+    write_json(run.root / "config.json", {"identity": run.identity, "student": student.to_dict(),
+                                          "variant": variant.to_dict(), "profile_reasons": REASONS[profile.name],
+                                          "device": str(device), "data_dir": str(data_dir) if data_dir else None,
+                                          "versions": versions, "command": sys.argv})
 
-    def classifier_results(name: str, model, history) -> dict:
-        t = time.perf_counter()
-        logits = predict(Inference(model, tta), subset.test.images, device)
-        metrics = classification_metrics(logits, subset.test, subset)
-        export_classifier(model, tta, in_shape, model_dir / f"{name}.pt2")
-        plot_classifier(name, history, metrics, logits, subset, fig_dir)
-        timings[f"{name}_evaluation_seconds"] = time.perf_counter() - t
-        return metrics | validation_accuracies(model, val, device) | {"history": history, "train_seconds": sum(h["seconds"] for h in history),
-                          "parameters": sum(p.numel() for p in model.parameters()),
-                          "tta_flip": tta, "export": f"models/{name}.pt2"}
 
-    display = (Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[status]}"), TimeElapsedColumn())
-               if show_progress else nullcontext(None))
-    with display as progress:
-        overall = progress.add_task("variantlab run", total=4, status="") if progress else None
+def train_stage(name: str, model, profile: Profile, data: Prepared, run: RunFolder, stages: Stages) -> list[dict]:
+    stages.show(Stages.NAMES[list(MODELS).index(name)])
+    return train_model(name, model, profile, data, run.checkpoint(name), run.identity | {"model": name},
+                       progress=stages.progress, label=name.replace("_", " "))
 
-        def stage(words: str):
-            if progress is not None:
-                done = ["training the cnn", "training the autoencoder", "training the ae classifier",
-                        "figures and report"].index(words)
-                progress.update(overall, completed=done, status=words)
 
-        # Each model seeds its own initialisation, so a resumed run builds exactly the same networks.
-        torch.manual_seed(seed + SEED_OFFSETS["cnn"])
-        cnn = build_cnn(variant, profile, in_shape, subset.num_outputs)
-        cnn_history = train("cnn", cnn, progress)
-        cnn_results = classifier_results("cnn", cnn, cnn_history) | {
-            "architecture": f"{variant.conv_layers} conv ({profile.cnn_kernel}x{profile.cnn_kernel}, padding "
-                            f"{profile.cnn_padding}) + {variant.pool_layers} {variant.pool} pool after conv "
-                            f"{', '.join(map(str, cnn.pools_after))}, first layer {variant.first_filters} filters, "
-                            f"flatten {cnn.flatten_size}, FC {variant.fc_nodes}, {subset.num_outputs} outputs",
-            "flatten_size": cnn.flatten_size}
+def classifier_stage(name: str, model, history: list[dict], data: Prepared, run: RunFolder) -> dict:
+    """Test metrics, validation accuracies with and without flips, the exported program, the figures."""
+    logits = predict(Inference(model, data.tta), data.subset.test.images, data.device)
+    metrics = classification_metrics(logits, data.subset.test, data.subset)
+    export_classifier(model, data.tta, data.in_shape, run.export(name))
+    plot_classifier(name, history, metrics, logits, data.subset, run.figures)
+    return metrics | validation_accuracies(model, data.val, data.device) | {
+        "history": history, "train_seconds": sum(h["seconds"] for h in history),
+        "parameters": sum(p.numel() for p in model.parameters()), "tta_flip": data.tta,
+        "export": run.export(name).relative_to(run.root).as_posix(), "architecture": model.description}
 
-        torch.manual_seed(seed + SEED_OFFSETS["autoencoder"])
-        ae = build_autoencoder(variant, in_shape, profile.ae_output)
-        ae_history = train("autoencoder", ae, progress)
-        ae_results = reconstruction_metrics(ae, subset.test.images, device, aug, figure_gen) | {
-            "history": ae_history, "train_seconds": sum(h["seconds"] for h in ae_history),
-            "parameters": sum(p.numel() for p in ae.parameters()), "denoising": profile.ae_denoise,
-            "architecture": f"fully connected {widths}, mirrored decoder, {profile.ae_output} output"}
-        plot_autoencoder(ae, ae_history, sample, aug, figure_gen, device, fig_dir)
 
-        torch.manual_seed(seed + SEED_OFFSETS["ae_classifier"])
-        aec = build_ae_classifier(variant, in_shape, subset.num_outputs, profile.ae_classifier_mode, ae)
-        aec_history = train("ae_classifier", aec, progress)
-        aec_results = classifier_results("ae_classifier", aec, aec_history) | {
-            "mode": profile.ae_classifier_mode,
-            "architecture": f"encoder {widths}, "
-                            f"FC {variant.ae_fc_nodes}, {subset.num_outputs} outputs"}
-
-        stage("figures and report")
-        t = time.perf_counter()
-        figures.compare_curves(cnn_history, aec_history, fig_dir / FIGURES["comparison"][0])
-        figures.accuracies({"CNN": cnn_results["test_accuracy"], "AE classifier": aec_results["test_accuracy"]},
-                           {"CNN": REFERENCE_REPORT["cnn_test_accuracy"],
-                            "AE classifier": REFERENCE_REPORT["ae_classifier_test_accuracy"]},
-                           fig_dir / FIGURES["accuracies"][0])
-        results = {
-            "student": student.to_dict(), "variant": variant.to_dict(), "profile": profile.name,
-            "settings": profile.to_dict(), "seed": seed, "device": str(device), "device_name": device_name(device),
-            "precision_used": "bf16" if autocast_dtype(device, profile.precision) else "fp32", "versions": versions,
-            "finished": dt.datetime.now().isoformat(timespec="seconds"),
-            "data": {"source": subset.source, "train_size": len(subset.train.labels) - (len(val[1]) if val else 0),
-                     "val_size": len(val[1]) if val else 0, "test_size": len(subset.test.labels),
-                     "train_class_counts": subset.class_counts(subset.train),
-                     "test_class_counts": subset.class_counts(subset.test),
-                     "augmentation": f"{profile.augmentation}, {aug.noise} noise of strength {aug.strength:g}"
-                                     f"{', clipped to [0, 1]' if aug.clip else ', not clipped'}",
-                     "images_per_epoch": len(data.train_y)},
-            "cnn": cnn_results, "autoencoder": ae_results, "ae_classifier": aec_results,
-            "timings": timings,
-        }
-        timings["report_seconds"] = time.perf_counter() - t
-        timings["total_seconds"] = time.perf_counter() - started
-        write_report(out, results, student.to_dict(), fig_dir)
-        write_json(out / "results.json", results)
-        if progress is not None:
-            progress.update(overall, completed=4, status="done")
+def autoencoder_stage(ae, history: list[dict], data: Prepared, run: RunFolder, profile: Profile) -> dict:
+    generator = torch.Generator().manual_seed(data.seed + SEED_OFFSETS["figures"])
+    results = reconstruction_metrics(ae, data.subset.test.images, data.device, data.augmentation, generator) | {
+        "history": history, "train_seconds": sum(h["seconds"] for h in history),
+        "parameters": sum(p.numel() for p in ae.parameters()), "denoising": profile.ae_denoise,
+        "architecture": ae.description}
+    plot_autoencoder(ae, history, to_float(data.subset.test.images[:8]), data.augmentation, generator, data.device,
+                     run.figures)
     return results
+
+
+def timed(fn, *args):
+    """(fn(*args), seconds it took)."""
+    began = time.perf_counter()
+    return fn(*args), time.perf_counter() - began
+
+
+def run_training(student: Student, variant: Variant, profile: Profile, *, seed: int, device: torch.device, out: Path,
+                 data_dir=None, train_limit: int | None = None, show_progress: bool = True) -> dict:
+    """Train, evaluate and export the three models into `out`; returns results.json's content."""
+    started = time.perf_counter()
+    run = open_run(student, variant, profile, seed, device, out, data_dir, train_limit)
+    with folder_lock(run.root), Stages(show_progress) as stages:
+        # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
+        versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
+                    "python": platform.python_version()} | source_state()
+        write_config(run, student, variant, profile, device, data_dir, versions)
+        timings = {}
+        data, timings["data_seconds"] = timed(prepare, variant, profile, seed, device,
+                                              load(variant.dataset, data_dir), train_limit)
+        figures.augmentation_grid(to_float(data.subset.train.images[:8]), data.augmentation,
+                                  torch.Generator().manual_seed(seed + SEED_OFFSETS["figures"]),
+                                  run.figures / FIGURES["augmentation"][0])
+
+        cnn = build_model("cnn", variant, profile, data)
+        cnn_history, timings["cnn_seconds"] = timed(train_stage, "cnn", cnn, profile, data, run, stages)
+        cnn_results, timings["cnn_evaluation_seconds"] = timed(classifier_stage, "cnn", cnn, cnn_history, data, run)
+
+        ae = build_model("autoencoder", variant, profile, data)
+        ae_history, timings["autoencoder_seconds"] = timed(train_stage, "autoencoder", ae, profile, data, run, stages)
+        ae_results, timings["autoencoder_evaluation_seconds"] = timed(autoencoder_stage, ae, ae_history, data, run,
+                                                                      profile)
+
+        aec = build_model("ae_classifier", variant, profile, data, autoencoder=ae)
+        aec_history, timings["ae_classifier_seconds"] = timed(train_stage, "ae_classifier", aec, profile, data, run,
+                                                              stages)
+        aec_results, timings["ae_classifier_evaluation_seconds"] = timed(classifier_stage, "ae_classifier", aec,
+                                                                         aec_history, data, run)
+        aec_results["mode"] = profile.ae_classifier_mode
+
+        stages.show("figures and report")
+        _, timings["comparison_figures_seconds"] = timed(comparison_figures, variant, cnn_results, aec_results, run)
+        timings["before_report_seconds"] = time.perf_counter() - started
+        results = collect_results(student, variant, profile, seed, device, versions, data, cnn_results, ae_results,
+                                  aec_results, timings)
+        _, timings["report_seconds"] = timed(write_report, run.root, results, student.to_dict(), run.figures)
+        timings["total_seconds"] = time.perf_counter() - started
+        write_json(run.root / "results.json", results)
+        stages.show("done")
+    return results
+
+
+def comparison_figures(variant: Variant, cnn_results: dict, aec_results: dict, run: RunFolder) -> None:
+    figures.compare_curves(cnn_results["history"], aec_results["history"], run.figures / FIGURES["comparison"][0])
+    figures.accuracies({"CNN": cnn_results["test_accuracy"], "AE classifier": aec_results["test_accuracy"]},
+                       baseline_series(variant), run.figures / FIGURES["accuracies"][0])
+
+
+def collect_results(student: Student, variant: Variant, profile: Profile, seed: int, device: torch.device,
+                    versions: dict, data: Prepared, cnn: dict, ae: dict, aec: dict, timings: dict) -> dict:
+    """results.json's content. `timings` is the run's own dict: stages timed after this call still land in it."""
+    subset, val = data.subset, data.val
+    aug = data.augmentation
+    return {
+        "student": student.to_dict(), "variant": variant.to_dict(), "profile": profile.name,
+        "settings": profile.to_dict(), "changed_settings": changed_settings(profile), "seed": seed,
+        "device": str(device), "device_name": device_name(device),
+        "precision_used": "bf16" if autocast_dtype(device, profile.precision) else "fp32", "versions": versions,
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "data": {"source": subset.source, "train_size": len(subset.train.labels) - (len(val[1]) if val else 0),
+                 "val_size": len(val[1]) if val else 0, "test_size": len(subset.test.labels),
+                 "train_class_counts": subset.class_counts(subset.train),
+                 "test_class_counts": subset.class_counts(subset.test),
+                 "augmentation": f"{profile.augmentation}, {aug.noise} noise of strength {aug.strength:g}"
+                                 f"{', clipped to [0, 1]' if aug.clip else ', not clipped'}",
+                 "images_per_epoch": len(data.train_y)},
+        "cnn": cnn, "autoencoder": ae, "ae_classifier": aec, "timings": timings,
+    }
+
+
+def changed_settings(profile: Profile) -> list[str]:
+    """The settings that differ from the named profile's (`--set`, `--epochs`): `cnn.lr` for one model's."""
+    base, mine = get_profile(profile.name).to_dict(), profile.to_dict()
+    changed = []
+    for key, value in mine.items():
+        if isinstance(value, dict):
+            changed += [f"{key}.{k}" for k, v in value.items() if base[key][k] != v]
+        elif base[key] != value:
+            changed.append(key)
+    return changed
 
 
 def validation_accuracies(model, val, device: torch.device) -> dict:
@@ -294,18 +366,20 @@ def plot_autoencoder(ae, history, sample, aug, generator, device, fig_dir: Path)
 
 
 def default_out(roll: str, profile: str, seed: int, out: str | Path | None = None) -> Path:
-    return Path(out) if out else Path("runs") / f"{roll}-{profile}-{seed}"
+    return Path(out) if out else inside(Path("runs"), f"{roll}-{profile}-{seed}")
 
 
 def run(dob: str, roll: str, program: str, first: str = "", last: str = "", *, profile: str = "fast", seed: int = 0,
         epochs: int | None = None, train_limit: int | None = None, device: str = "auto", out: str | Path | None = None,
         data_dir: str | Path | None = None, settings: dict | None = None, show_progress: bool = True) -> dict:
-    """The whole job for one student, as `variantlab run` does it; returns results.json's content."""
+    """The whole job for one student, as `variantlab run` does it; returns results.json's content and,
+    under "folder", the folder it wrote."""
     student = parse_student(dob, roll, program, first, last)
     chosen = make_profile(profile, epochs, settings)
     if train_limit is not None and train_limit < 1:
         raise UserError(f"--train-limit {train_limit} must be at least 1")
     out = default_out(student.roll, chosen.name, seed, out)
-    return run_training(student, derive(student), chosen, seed=seed, device=resolve_device(device), out=out,
-                        data_dir=data_dir, train_limit=train_limit, show_progress=show_progress)
+    results = run_training(student, derive(student), chosen, seed=seed, device=resolve_device(device), out=out,
+                           data_dir=data_dir, train_limit=train_limit, show_progress=show_progress)
+    return results | {"folder": str(out)}
 

@@ -6,19 +6,14 @@ Both are rendered from one list of blocks, so they always say the same thing.
 import base64
 import html
 import os
+import statistics
 from pathlib import Path
 
+from variantlab import baselines
 from variantlab.atomic import write_text
 from variantlab.config import REASONS, TrainConfig
-from variantlab.rules import AUGMENTATION_NAMES, DATASET_NAMES, Variant, variant_table
+from variantlab.rules import AUGMENTATION_NAMES, DATASET_NAMES, Variant, aspect_values, variant_table
 from variantlab.student import PROGRAMS
-
-# The reference report's published numbers (ASSIGNMENT.md section 5).
-REFERENCE_REPORT = {
-    "cnn_test_accuracy": 0.9792, "cnn_train_accuracy": 0.9885, "cnn_train_loss": 0.0330,
-    "ae_mse_epoch_1": 0.544, "ae_mse_last_epoch": 0.516,
-    "ae_classifier_test_accuracy": 0.9712, "ae_classifier_train_accuracy": 0.9856, "ae_classifier_train_loss": 0.0402,
-}
 
 FIGURES = {
     "augmentation": ("augmentation.png", "Training-image augmentation, one row per kind"),
@@ -31,7 +26,7 @@ FIGURES = {
     "ae_classifier_confusion": ("ae_classifier_confusion.png", "AE classifier: confusion matrix on the test set"),
     "ae_classifier_misclassified": ("ae_classifier_misclassified.png", "AE classifier: misclassified test images"),
     "comparison": ("comparison.png", "CNN against AE classifier, per epoch"),
-    "accuracies": ("accuracies.png", "Test accuracies, with the reference report's"),
+    "accuracies": ("accuracies.png", "Test accuracies beside this variant's measured baselines"),
 }
 
 
@@ -48,13 +43,30 @@ def _train_words(t: dict) -> str:
             f"{cfg.epochs} epochs{extra}")
 
 
+def settings_rows(results: dict) -> list[list[str]]:
+    """(setting, value, why): the profile's reason beside each value it chose; a value changed for this
+    run (`--set`, `--epochs`) is marked so, with no reason nobody gave; precision says what ran."""
+    profile, changed = results["settings"], results.get("changed_settings", [])
+    reasons = REASONS[profile["name"]]
+    rows = []
+    for key, value in profile.items():
+        if key == "name":
+            continue
+        words = _train_words(value) if isinstance(value, dict) else str(value)
+        if key == "precision" and results["precision_used"] != value:
+            words = f"{results['precision_used']} ran (the profile's {value} runs only where it pays: CUDA, AMX CPUs)"
+        mine = [c for c in changed if c == key or c.startswith(f"{key}.")]
+        why = f"**changed for this run** ({', '.join(mine)}): not the profile's choice" if mine else reasons.get(key, "")
+        rows.append([key, words, why])
+    return rows
+
+
 def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
     """The report as blocks: ("h", level, text), ("p", text), ("table", header, rows), ("img", path, caption)."""
     variant = Variant.from_dict(results["variant"])
     profile, data = results["settings"], results["data"]
     cnn, ae, aec = results["cnn"], results["autoencoder"], results["ae_classifier"]
     name = " ".join(p for p in (student.get("first"), student.get("last")) if p) or student["roll"]
-    reasons = REASONS[profile["name"]]
     b: list[tuple] = [
         ("h", 1, f"Minor 1: {name} ({student['roll']})"),
         ("p", f"Profile `{profile['name']}`, seed {results['seed']}, trained on {results['device_name']} "
@@ -68,9 +80,7 @@ def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
         ("p", "The rule table fixes the layer counts, the first layer's filters, the FC widths, the pooling and the "
               "initialisation; every other choice (the CNN's kernel, padding and pool placement included) is the "
               "profile's, listed here with its reason."),
-        ("table", ["setting", "value", "why"],
-         [[k, _train_words(v) if isinstance(v, dict) else str(v), reasons.get(k, "")]
-          for k, v in profile.items() if k != "name"]),
+        ("table", ["setting", "value", "why"], settings_rows(results)),
         ("h", 2, "Data"),
         ("p", f"{DATASET_NAMES[variant.dataset]} from {data['source']}: {data['train_size']} training images "
               f"({data['val_size']} more held out for validation), {data['test_size']} test images, pixels in [0, 1]. "
@@ -98,7 +108,6 @@ def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
               ("table", ["class", "test accuracy"], [[c, pct(a)] for c, a in model["per_class_accuracy"].items()]),
               ("img", figures / FIGURES[f"{key}_confusion"][0], FIGURES[f"{key}_confusion"][1]),
               ("img", figures / FIGURES[f"{key}_misclassified"][0], FIGURES[f"{key}_misclassified"][1])]
-    ref = REFERENCE_REPORT
     gap = cnn["test_accuracy"] - aec["test_accuracy"]
     b += [
         ("h", 2, "Comparison"),
@@ -107,19 +116,7 @@ def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
               f"layers squeezed to a 32-unit code."),
         ("img", figures / FIGURES["comparison"][0], FIGURES["comparison"][1]),
         ("img", figures / FIGURES["accuracies"][0], FIGURES["accuracies"][1]),
-        ("table", ["measure", "this run", "reference report"], [
-            ["CNN test accuracy", pct(cnn["test_accuracy"]), pct(ref["cnn_test_accuracy"])],
-            ["CNN final training accuracy / loss", f"{cnn['history'][-1]['train_accuracy']:.4f} / "
-             f"{cnn['history'][-1]['train_loss']:.4f}", f"{ref['cnn_train_accuracy']} / {ref['cnn_train_loss']}"],
-            ["AE reconstruction loss, first and last epoch", f"{ae['history'][0]['train_loss']:.3f} and "
-             f"{ae['history'][-1]['train_loss']:.3f}", f"{ref['ae_mse_epoch_1']} and {ref['ae_mse_last_epoch']}"],
-            ["AE classifier test accuracy", pct(aec["test_accuracy"]), pct(ref["ae_classifier_test_accuracy"])],
-            ["AE classifier final training accuracy / loss", f"{aec['history'][-1]['train_accuracy']:.4f} / "
-             f"{aec['history'][-1]['train_loss']:.4f}",
-             f"{ref['ae_classifier_train_accuracy']} / {ref['ae_classifier_train_loss']}"],
-        ]),
-        ("p", "Training figures are not comparable across profiles when the augmentation differs (the reference's "
-              "training loss includes std-1.0 noisy copies); test accuracy is."),
+        *baseline_blocks(variant, cnn, ae, aec),
         ("h", 2, "Timings and device"),
         ("table", ["stage", "seconds"], [[k.removesuffix("_seconds"), f"{v:.1f}"] for k, v in results["timings"].items()]),
         ("p", f"Device {results['device_name']} ({results['device']}), precision used {results['precision_used']}, "
@@ -128,6 +125,68 @@ def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
               "(`torch.export.load(path).module()`; float images in [0, 1] in, one logit per output out)."),
     ]
     return b
+
+
+def baseline_label(baseline: baselines.Baseline, profile: str) -> str:
+    return f"{profile}, {'this variant' if baseline.own else 'closest measured variant'}"
+
+
+def baseline_series(variant: Variant) -> dict[str, dict[str, tuple[float, float | None]]]:
+    """The accuracies figure's baselines: label -> model title -> (mean, sd or None)."""
+    baseline = baselines.for_variant(variant)
+    if baseline is None:
+        return {}
+    titles = {"cnn": "CNN", "ae_classifier": "AE classifier"}
+    series = {baseline_label(baseline, name): {titles[m]: (measured.mean(m), measured.sd(m)) for m in titles}
+              for name, measured in baseline.profiles.items()}
+    if baseline.reference_report:
+        series["reference report"] = {titles[m]: (baseline.reference_report[f"{m}_test_accuracy"], None)
+                                      for m in titles}
+    return series
+
+
+def baseline_blocks(variant: Variant, cnn: dict, ae: dict, aec: dict) -> list[tuple]:
+    """This run beside its variant's measured numbers; the reference report's only for the reference variant."""
+    baseline = baselines.for_variant(variant)
+    values = aspect_values(variant)
+    if baseline is None:
+        return [("p", f"No baseline: no run of this variant, nor of another with the same dataset "
+                      f"({values['dataset']}) and classes ({values['classes']}), has been measured yet. "
+                      "`variantlab run ... --profile faithful` trains the reference solution's protocol on this "
+                      "variant; its results.json is the baseline to compare this run with.")]
+    ref = baseline.reference_report
+    header = ["measure", "this run", *(baseline_label(baseline, p) for p in baseline.profiles)]
+    header += ["reference report"] if ref else []
+    blank = [""] * len(baseline.profiles)
+    rows = [[f"{title} test accuracy", pct(run["test_accuracy"]), *(m.words(key) for m in baseline.profiles.values()),
+             *([pct(ref[f"{key}_test_accuracy"])] if ref else [])]
+            for key, title, run in (("cnn", "CNN", cnn), ("ae_classifier", "AE classifier", aec))]
+    if ref:
+        rows += [
+            ["CNN final training accuracy / loss", f"{cnn['history'][-1]['train_accuracy']:.4f} / "
+             f"{cnn['history'][-1]['train_loss']:.4f}", *blank, f"{ref['cnn_train_accuracy']:.4f} / {ref['cnn_train_loss']:.4f}"],
+            ["AE reconstruction loss, first and last epoch", f"{ae['history'][0]['train_loss']:.3f} and "
+             f"{ae['history'][-1]['train_loss']:.3f}", *blank, f"{ref['ae_mse_epoch_1']:.3f} and {ref['ae_mse_last_epoch']:.3f}"],
+            ["AE classifier final training accuracy / loss", f"{aec['history'][-1]['train_accuracy']:.4f} / "
+             f"{aec['history'][-1]['train_loss']:.4f}", *blank,
+             f"{ref['ae_classifier_train_accuracy']:.4f} / {ref['ae_classifier_train_loss']:.4f}"]]
+    measured = "; ".join(f"{name} on {m.machine}, {statistics.mean(m.seconds):.0f} s a run"
+                         for name, m in baseline.profiles.items())
+    if not baseline.profiles:
+        where = "This is the reference report's variant; no run of it has been measured here yet."
+    elif baseline.own:
+        where = f"Baselines measured on this very variant (`{baseline.key}`): {measured}."
+    else:
+        differs = ", ".join(f"{aspect.replace('_', ' ')} ({theirs} there, {mine} here)"
+                            for aspect, theirs, mine in baseline.differences)
+        where = (f"This variant has not been measured; the baselines are those of the closest measured variant "
+                 f"with the same dataset and classes, `{baseline.key}`, which differs in: {differs}. "
+                 f"Measured {measured}.")
+    blocks = [("h", 3, "Against measured baselines"), ("p", where), ("table", header, rows)]
+    if ref:
+        blocks.append(("p", "Training figures are not comparable across profiles when the augmentation differs (the "
+                            "reference's training loss includes std-1.0 noisy copies); test accuracy is."))
+    return blocks
 
 
 def _md_cell(text: str) -> str:

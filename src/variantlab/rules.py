@@ -109,6 +109,21 @@ AUGMENTATION_NAMES = {"flip_random_noise": "horizontal flip + random noise",
                       "rotate_gaussian_noise": "rotation by up to 10 degrees + Gaussian noise"}
 
 
+class Reason(NamedTuple):
+    """Why a variant has one aspect's value: the value in words and the rule's condition on the details."""
+
+    aspect: str
+    value: str
+    why: str
+
+    @classmethod
+    def from_json(cls, aspect: str, saved) -> "Reason":
+        if isinstance(saved, str):  # results.json written before reasons were structured: "value: why"
+            value, _, why = saved.partition(": ")
+            return cls(aspect, value, why)
+        return cls(aspect, saved["value"], saved["why"])
+
+
 @dataclass(frozen=True)
 class Variant:
     """A student's exam variant: every value the rule table fixes, each with its reason."""
@@ -124,7 +139,7 @@ class Variant:
     fc_nodes: int
     ae_layers: int
     ae_fc_nodes: int
-    reasons: tuple[tuple[str, str], ...]  # (aspect, sentence), in the rule table's order
+    reasons: tuple["Reason", ...]  # one per aspect, in the rule table's order
 
     @property
     def key(self) -> str:
@@ -137,13 +152,15 @@ class Variant:
 
     def to_dict(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "reasons"}
-        return values | {"classes": list(self.classes), "reasons": dict(self.reasons)}
+        return values | {"classes": list(self.classes),
+                         "reasons": {r.aspect: {"value": r.value, "why": r.why} for r in self.reasons}}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Variant":
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in d.items() if k in names}
-        return cls(**values | {"classes": tuple(d["classes"]), "reasons": tuple(d["reasons"].items())})
+        return cls(**values | {"classes": tuple(d["classes"]),
+                               "reasons": tuple(Reason.from_json(a, r) for a, r in d["reasons"].items())})
 
 
 def describe(aspect: str, sets: dict) -> str:
@@ -163,8 +180,20 @@ def describe(aspect: str, sets: dict) -> str:
     }[aspect]()
 
 
+def aspect_values(variant: Variant) -> dict[str, str]:
+    """Each aspect's value in words, read off the variant: what two variants are compared by."""
+    fields_of = {rule.aspect: tuple(rule.sets) for rule in RULES}
+    return {aspect: describe(aspect, {name: getattr(variant, name) for name in names})
+            for aspect, names in fields_of.items()}
+
+
 def facts_of(student: Student) -> Facts:
     return Facts(student.day, student.month, student.yy, student.abc, student.program)
+
+
+def deciding_rules(facts: Facts) -> list[Rule]:
+    """For each aspect, the first row whose condition holds."""
+    return [next(r for r in RULES if r.aspect == aspect and r.when(facts)) for aspect in ASPECTS]
 
 
 def derive(student: Student) -> Variant:
@@ -172,20 +201,15 @@ def derive(student: Student) -> Variant:
     words = facts.words()
     values: dict = {}
     reasons = []
-    for aspect in ASPECTS:
-        rule = next(r for r in RULES if r.aspect == aspect and r.when(facts))
+    for aspect, rule in zip(ASPECTS, deciding_rules(facts)):
         values |= rule.sets
-        reasons.append((aspect, f"{describe(aspect, rule.sets)}: {rule.why.format(**words)}"))
+        reasons.append(Reason(aspect, describe(aspect, rule.sets), rule.why.format(**words)))
     return Variant(**values, reasons=tuple(reasons))
 
 
 def variant_table(variant: Variant) -> list[tuple[str, str, str]]:
     """(aspect, value, why) rows, for the CLI's table and the report."""
-    rows = []
-    for aspect, sentence in variant.reasons:
-        value, _, why = sentence.partition(": ")
-        rows.append((aspect.replace("_", " "), value, why))
-    return rows
+    return [(r.aspect.replace("_", " "), r.value, r.why) for r in variant.reasons]
 
 
 def distinct_variants() -> set[str]:

@@ -38,7 +38,7 @@ class Student:
 
 
 def parse_dob(text: str) -> tuple[int, int, int]:
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})", text.strip())
+    match = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})", text.strip())
     if not match:
         raise UserError(f"date of birth {text!r} is not in the form {DOB_HELP}, e.g. 18/03/02")
     day, month, year = (int(g) for g in match.groups())
@@ -51,13 +51,16 @@ def parse_dob(text: str) -> tuple[int, int, int]:
     return day, month, year
 
 
+ROLL_HELP = ("1 to 32 ASCII letters, digits, '-' or '_', ending in three digits (ABC), e.g. B20AI052 or 052; "
+             "it names the run's folder, so nothing else is accepted")
+ROLL_PATTERN = re.compile(r"[A-Za-z0-9_-]{0,29}[0-9]{3}")
+
+
 def parse_roll(text: str) -> tuple[str, str]:
     roll = text.strip()
-    abc = roll[-3:]
-    if len(abc) < 3 or not abc.isdigit() or not abc.isascii():
-        raise UserError(
-            f"roll number {text!r} must end in three digits (ABC); expected e.g. B20AI052 or 052")
-    return roll, abc
+    if not ROLL_PATTERN.fullmatch(roll):
+        raise UserError(f"roll number {text!r} is not {ROLL_HELP}")
+    return roll, roll[-3:]
 
 
 def parse_program(text: str) -> str:

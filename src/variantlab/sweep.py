@@ -17,14 +17,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from variantlab.atomic import write_json, write_text
+from variantlab import baselines
+from variantlab.atomic import inside, write_json, write_text
 from variantlab.errors import UserError
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
 
 REQUIRED = ("roll", "dob", "program")
-SUMMARY_COLUMNS = ("line", "roll", "status", "variant_key", "cnn_test_accuracy", "ae_classifier_test_accuracy",
-                   "cnn_test_accuracy_std", "ae_classifier_test_accuracy_std", "seeds", "report", "error")
+SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cnn_test_accuracy", "ae_classifier_test_accuracy",
+                   "cnn_test_accuracy_std", "ae_classifier_test_accuracy_std", "seeds",
+                   "baseline_variant", "baseline_own", "cnn_baseline", "cnn_baseline_std", "ae_classifier_baseline",
+                   "ae_classifier_baseline_std", "flag", "report", "error")
+OUTLIER_SDS = 3  # a result this many of its baseline's standard deviations below the baseline's mean is flagged
 # Environment a worker needs to find data the way the driver does (a cluster's nodes have their own).
 FORWARDED_ENV = ("VARIANTLAB_DATA", "VARIANTLAB_OFFLINE", "XDG_CACHE_HOME")
 
@@ -33,6 +37,8 @@ FORWARDED_ENV = ("VARIANTLAB_DATA", "VARIANTLAB_OFFLINE", "XDG_CACHE_HOME")
 class Row:
     line: int
     roll: str
+    first: str = ""
+    last: str = ""
     student: Student | None = None
     error: str = ""
 
@@ -53,7 +59,15 @@ def read_roster(path: Path) -> list[Row]:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as e:
         raise UserError(f"roster {path}: cannot be read ({e.strerror})") from None
-    reader = csv.DictReader(io.StringIO(text))
+    except UnicodeDecodeError as e:
+        raise UserError(f"roster {path}: not UTF-8 text (byte {e.start}: {e.reason}); save it as CSV UTF-8") from None
+    try:
+        return _rows(csv.DictReader(io.StringIO(text, newline="")), path)
+    except csv.Error as e:
+        raise UserError(f"roster {path}: not a readable CSV file ({e})") from None
+
+
+def _rows(reader: csv.DictReader, path: Path) -> list[Row]:
     columns = [c.strip().lower() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
@@ -62,7 +76,7 @@ def read_roster(path: Path) -> list[Row]:
     rows, seen = [], {}
     for record in reader:
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k}
-        row = Row(reader.line_num, record.get("roll", ""))
+        row = Row(reader.line_num, record.get("roll", ""), record.get("first", ""), record.get("last", ""))
         empty = [c for c in REQUIRED if not record.get(c)]
         if empty:
             row.error = f"missing {', '.join(empty)}"
@@ -144,7 +158,7 @@ def sweep(roster: str | Path, *, profile: str = "fast", seeds: int = 1, epochs: 
     if todo:
         _run_on_ray(todo, chosen, out, data_dir, train_limit, address, cpus_per_run, gpus_per_run, show_progress,
                     skipped=len(groups) - len(todo))
-    return write_summary(out, rows, groups, seeds)
+    return write_summary(out, rows, groups, seeds, chosen.name)
 
 
 def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, address, cpus_per_run, gpus_per_run,
@@ -202,7 +216,32 @@ def _task_error(e: Exception) -> str:
     return f"{type(cause).__name__}: {cause}".splitlines()[0]
 
 
-def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: int) -> list[dict]:
+def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float]) -> dict:
+    """The student's variant's measured baseline for the sweep's profile, and a flag for a result more
+    than OUTLIER_SDS standard deviations below it."""
+    baseline = baselines.for_variant(variant)
+    measured = baseline.profiles.get(profile) if baseline else None
+    if measured is None:
+        return {"flag": f"no {profile} baseline measured for this dataset and classes"}
+    columns = {"baseline_variant": baseline.key, "baseline_own": "yes" if baseline.own else "no (closest measured)"}
+    flags = []
+    for model in baselines.MODELS:
+        sd = measured.sd(model)
+        columns |= {f"{model}_baseline": round(measured.mean(model), 6),
+                    f"{model}_baseline_std": round(sd, 6) if sd is not None else ""}
+        if baselines.below(accuracy[model], measured, model, OUTLIER_SDS):
+            flags.append(f"{model} more than {OUTLIER_SDS} sd below baseline")
+    return columns | {"flag": "; ".join(flags)}
+
+
+def spreadsheet_safe(value):
+    """OWASP's rule against CSV injection: text a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: int, profile: str) -> list[dict]:
     """Each student's report, class_summary.csv and class_summary.html; returns the CSV's rows."""
     from variantlab.report import write_report
 
@@ -212,7 +251,8 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
             by_roll.setdefault(row.roll, []).append(group)
     summary = []
     for row in rows:
-        entry = dict.fromkeys(SUMMARY_COLUMNS, "") | {"line": row.line, "roll": row.roll}
+        entry = dict.fromkeys(SUMMARY_COLUMNS, "") | {"line": row.line, "roll": row.roll, "first": row.first,
+                                                      "last": row.last}
         if row.student is None:
             summary.append(entry | {"status": "invalid", "error": row.error})
             continue
@@ -222,7 +262,7 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
         if errors:
             summary.append(entry | {"status": "failed", "error": errors[0]})
             continue
-        folder = out / "students" / _safe(row.roll)
+        folder = inside(out / "students", row.roll)
         first = out / "variants" / mine[0].key
         report_results = mine[0].results | {"variant": derive(row.student).to_dict()}
         write_report(folder, report_results, row.student.to_dict(), first / "figures")
@@ -233,22 +273,19 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
             values = [g.results[model]["test_accuracy"] for g in mine]
             entry[f"{model}_test_accuracy"] = round(statistics.mean(values), 6)
             entry[f"{model}_test_accuracy_std"] = round(statistics.stdev(values), 6) if len(values) > 1 else ""
+        entry |= baseline_columns(mine[0].variant, profile, {m: entry[f"{m}_test_accuracy"] for m in baselines.MODELS})
         entry |= {"status": "ok", "seeds": len(mine), "report": str((folder / "report.html").relative_to(out))}
         summary.append(entry)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS)
     writer.writeheader()
-    writer.writerows(summary)
+    writer.writerows([{k: spreadsheet_safe(v) for k, v in entry.items()} for entry in summary])
     write_text(out / "class_summary.csv", buffer.getvalue())
     write_json(out / "groups.json", {k: {"students": [r.roll for r in g.students], "seed": g.seed,
                                          "status": "ok" if g.results else "failed", "error": g.error}
                                      for k, g in groups.items()})
     write_text(out / "class_summary.html", summary_html(summary, groups, seeds))
     return summary
-
-
-def _safe(roll: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in roll)
 
 
 SORT_SCRIPT = """<script>
@@ -268,14 +305,25 @@ def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> s
     def pct(x):
         return f"{100 * x:.2f}" if x != "" else ""
 
-    head = "".join(f"<th>{c}</th>" for c in ("line", "roll", "status", "variant", "CNN %", "AE classifier %",
+    def baseline(e, model):
+        if e[f"{model}_baseline"] == "":
+            return ""
+        sd = f" ± {pct(e[f'{model}_baseline_std'])}" if e[f"{model}_baseline_std"] != "" else ""
+        return f"{pct(e[f'{model}_baseline'])}{sd}"
+
+    head = "".join(f"<th>{c}</th>" for c in ("line", "roll", "status", "variant", "CNN %", "CNN baseline %",
+                                             "AE classifier %", "AE classifier baseline %", "baseline from", "flag",
                                              "report", "error"))
     body = []
     for e in summary:
         report = f"<a href='{html.escape(e['report'])}'>report</a>" if e["report"] else ""
-        body.append("<tr>" + "".join(f"<td>{v}</td>" for v in (
+        own = {"yes": "this variant", "": ""}.get(e["baseline_own"], f"closest: {e['baseline_variant']}")
+        flagged = " class='flag'" if "below" in e["flag"] else ""
+        body.append(f"<tr{flagged}>" + "".join(f"<td>{v}</td>" for v in (
             e["line"], html.escape(e["roll"]), e["status"], html.escape(e["variant_key"]),
-            pct(e["cnn_test_accuracy"]), pct(e["ae_classifier_test_accuracy"]), report, html.escape(e["error"]))) + "</tr>")
+            pct(e["cnn_test_accuracy"]), baseline(e, "cnn"), pct(e["ae_classifier_test_accuracy"]),
+            baseline(e, "ae_classifier"), html.escape(own), html.escape(e["flag"]), report,
+            html.escape(e["error"]))) + "</tr>")
     per_variant: dict[str, dict] = {}
     for g in groups.values():
         if g.results:
@@ -293,10 +341,11 @@ def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> s
     ok = sum(e["status"] == "ok" for e in summary)
     return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Class summary</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccc;padding:4px 8px}}th{{background:#f3f3f3;cursor:pointer}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:4px 8px}}th{{background:#f3f3f3;cursor:pointer}}tr.flag{{background:#fde2e2}}</style></head><body>
 <h1>Class summary</h1><p>{len(summary)} roster rows: {ok} ok, {sum(e['status'] == 'failed' for e in summary)} failed,
 {sum(e['status'] == 'invalid' for e in summary)} invalid. {len(groups)} training groups ({seeds} seed(s) per variant).
-Click a column header to sort.</p>
+Each accuracy stands beside its variant's measured baseline (mean ± sd over seeds, from the grade book,
+docs/VARIANTS.md); a row more than {OUTLIER_SDS} sd below it is flagged. Click a column header to sort.</p>
 <table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
 <h2>Test accuracy per variant</h2><p>Mean over seeds, ± standard deviation when there are several: what a
 grader compares a student's submitted numbers to.</p>
