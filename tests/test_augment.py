@@ -101,3 +101,8 @@ def test_online_batches_differ_across_epochs(images):
                             gen(5), aug, shuffle=False)
     first, second = next(iter(batches))[0], next(iter(batches))[0]
     assert first.shape == second.shape == images.shape and not torch.equal(first, second)
+
+
+def test_an_unknown_augmentation_is_an_error_naming_the_known_ones():
+    with pytest.raises(UserError, match="'mosaic' is not one of: flip_random_noise, rotate_gaussian_noise"):
+        for_variant("mosaic", "uniform", 0.1, True)

@@ -44,3 +44,15 @@ def test_bad_input_exits_2_with_one_line(args, fragment):
     assert fragment in out.stderr
     assert "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_deriving_imports_neither_torch_nor_ray():
+    """`variantlab derive` and `--help` start in a fraction of a second: no torch, no Ray, no matplotlib."""
+    code = ("import sys, variantlab, variantlab.rules, variantlab.baselines, variantlab.cli\n"
+            "from typer.testing import CliRunner\n"
+            "for args in (['--help'], ['derive', '--dob', '18/03/02', '--roll', '052', '--program', 'btech']):\n"
+            "    assert CliRunner().invoke(variantlab.cli.app, args).exit_code == 0\n"
+            "print(sorted(m for m in ('torch', 'torchvision', 'ray', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -2,8 +2,17 @@
 
 __version__ = "0.1.0"
 
-from variantlab.pipeline import run  # noqa: E402  (pipeline reads __version__)
 from variantlab.rules import Variant, derive  # noqa: E402
 from variantlab.student import Student, parse_student  # noqa: E402
 
 __all__ = ["Student", "Variant", "derive", "parse_student", "run"]
+
+
+def __getattr__(name: str):
+    # `run` pulls in torch, torchvision and matplotlib: only when it is asked for, so that deriving a
+    # variant (the CLI's `derive`, `import variantlab.rules`) starts in a fraction of a second.
+    if name == "run":
+        from variantlab.pipeline import run
+
+        return run
+    raise AttributeError(f"module 'variantlab' has no attribute {name!r}")

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from variantlab.errors import UserError
+from variantlab.rules import AUGMENTATIONS
+
 
 @dataclass(frozen=True)
 class Augmentation:
@@ -21,11 +24,12 @@ class Augmentation:
 
 
 def for_variant(augmentation: str, random_noise: str, strength: float, clip: bool) -> Augmentation:
-    """The rule table's augmentation; `random_noise` says what "random noise" means for the flip variant
-    (the reference report's text says uniform, its code drew standard normal noise)."""
-    if augmentation == "flip_random_noise":
-        return Augmentation("flip", random_noise, strength, clip)
-    return Augmentation("rotate", "normal", strength, clip)
+    """The rule table's augmentation (rules.AUGMENTATIONS); `random_noise` says what "random noise" means
+    where the exam leaves it open (the reference report's text says uniform, its code drew normal noise)."""
+    if augmentation not in AUGMENTATIONS:
+        raise UserError(f"augmentation {augmentation!r} is not one of: {', '.join(AUGMENTATIONS)}")
+    kind = AUGMENTATIONS[augmentation]
+    return Augmentation(kind.geometric, kind.noise or random_noise, strength, clip)
 
 
 def hflip(x: torch.Tensor) -> torch.Tensor:
@@ -43,11 +47,20 @@ def rotate(x: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def geometric(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> torch.Tensor:
-    if aug.geometric == "flip":
-        return hflip(x)
+def random_rotation(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> torch.Tensor:
     degrees = (torch.rand(len(x), device=x.device, generator=gen) * 2 - 1) * aug.max_degrees
     return rotate(x, degrees)
+
+
+# name -> (the move for a batch, its name in figures)
+GEOMETRIC = {
+    "flip": (lambda x, aug, gen: hflip(x), "horizontal flip"),
+    "rotate": (random_rotation, "rotation"),
+}
+
+
+def geometric(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> torch.Tensor:
+    return GEOMETRIC[aug.geometric][0](x, aug, gen)
 
 
 def add_noise(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> torch.Tensor:

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from variantlab.errors import UserError
-from variantlab.rules import derive, variant_table
+from variantlab.rules import AUGMENTATIONS, derive, variant_table
 from variantlab.student import DOB_HELP, parse_student
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -16,7 +16,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 console = Console()
 
 DOB = typer.Option(..., "--dob", help=f"Date of birth, {DOB_HELP}.")
-ROLL = typer.Option(..., "--roll", help="Roll number (B20AI052) or its last three digits (052).")
+ROLL = typer.Option(..., "--roll", help="Roll number (B20AI052) or its last three digits (052): letters, digits, - and _.")
 PROGRAM = typer.Option(..., "--program", help="btech, mtech or phd (B.Tech, M.Tech, PhD also work).")
 FIRST = typer.Option("", "--first", help="First name, for report titles.")
 LAST = typer.Option("", "--last", help="Last name, for report titles.")
@@ -105,7 +105,8 @@ def data_import(folder: str = typer.Argument(..., help="A folder holding the dat
 @data_app.command("show")
 def data_show(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DATA_DIR,
               augmentation: str = typer.Option("flip_random_noise", "--augmentation",
-                                               help="flip_random_noise or rotate_gaussian_noise."),
+                                               help="An augmentation of the rule table: "
+                                               + ", ".join(AUGMENTATIONS) + "."),
               profile: str = typer.Option("fast", "--profile", help="Whose noise settings: fast or faithful."),
               seed: int = typer.Option(0, "--seed"), out: str = typer.Option("augmentation.png", "--out")):
     """Draw the augmentation grid (original, geometric, noise, both) of a few training images."""
@@ -117,11 +118,9 @@ def data_show(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DA
     from variantlab.figures import augmentation_grid
 
     with user_errors():
-        if augmentation not in ("flip_random_noise", "rotate_gaussian_noise"):
-            raise UserError(f"augmentation {augmentation!r} is not one of: flip_random_noise, rotate_gaussian_noise")
         p = get_profile(profile)
+        aug = for_variant(augmentation, p.random_noise, p.noise_strength, p.noise_clip)
         subset = select_classes(load(dataset, data_dir), parse_classes(classes))
-    aug = for_variant(augmentation, p.random_noise, p.noise_strength, p.noise_clip)
     generator = torch.Generator().manual_seed(seed)
     pick = torch.randperm(len(subset.train.labels), generator=generator)[:8]
     augmentation_grid(to_float(subset.train.images[pick]), aug, generator, out)

@@ -34,6 +34,7 @@ class DatasetSpec:
     class_names: tuple[str, ...]
     torchvision_class: str  # the torchvision.datasets class that downloads it
     folder_names: tuple[str, ...]  # sub-folders a download or a copy may put the files in
+    format: str  # a key of FORMATS
 
 
 SPECS = {
@@ -43,7 +44,7 @@ SPECS = {
                              "8181f5470baa50b63fa0f6fddb340f0a", "15d484375f8d13e6eb1aabb0c3f46965"))),
         60_000, 10_000, (1, 28, 28),
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        "FashionMNIST", ("fashion_mnist", "FashionMNIST/raw")),
+        "FashionMNIST", ("fashion_mnist", "FashionMNIST/raw"), "idx"),
     "mnist": DatasetSpec(
         "mnist",
         dict(zip(IDX_FILES, ("6bbc9ace898e44ae57da46a324031adb", "a25bea736e30d166cdddb491f175f624",
@@ -51,7 +52,7 @@ SPECS = {
         60_000, 10_000, (1, 28, 28),
         ("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
          "8 - eight", "9 - nine"),
-        "MNIST", ("mnist", "MNIST/raw")),
+        "MNIST", ("mnist", "MNIST/raw"), "idx"),
     "cifar10": DatasetSpec(
         "cifar10",
         dict(zip(CIFAR_FILES, ("c99cafc152244af753f735de768cd75f", "d4bba439e000b95fd0a9bffe97cbabec",
@@ -59,7 +60,7 @@ SPECS = {
                                "482c414d41f54cd18b22e5b47cb7c3cb", "40351d587109b95175f43aff81a1287e"))),
         50_000, 10_000, (3, 32, 32),
         ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-        "CIFAR10", ("cifar10", "cifar-10-batches-py", "cifar10/cifar-10-batches-py")),
+        "CIFAR10", ("cifar10", "cifar-10-batches-py", "cifar10/cifar-10-batches-py"), "cifar_python"),
 }
 
 
@@ -163,26 +164,38 @@ def _checked_split(spec, images, labels, count, what, path) -> Split:
     return Split(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
 
 
+def idx_splits(spec: DatasetSpec, contents: dict[str, bytes], files: dict[str, Path]) -> tuple["Split", "Split"]:
+    """The MNIST format: four IDX files, training and test images and labels."""
+    arrays = {n: parse_idx(contents[n], files[n]) for n in IDX_FILES}
+    for n in IDX_FILES:
+        if ("images" in n) != (arrays[n].ndim == 3):
+            raise UserError(f"{files[n]}: an array of {arrays[n].ndim} dimensions where {n} needs "
+                            f"{3 if 'images' in n else 1}")
+    train = _checked_split(spec, arrays[IDX_FILES[0]][:, None], arrays[IDX_FILES[1]], spec.train_count,
+                           "training", files[IDX_FILES[0]])
+    test = _checked_split(spec, arrays[IDX_FILES[2]][:, None], arrays[IDX_FILES[3]], spec.test_count,
+                          "test", files[IDX_FILES[2]])
+    return train, test
+
+
+def cifar_splits(spec: DatasetSpec, contents: dict[str, bytes], files: dict[str, Path]) -> tuple["Split", "Split"]:
+    """CIFAR-10's python format: five pickled training batches and one test batch."""
+    parts = [parse_cifar_batch(contents[n], files[n]) for n in CIFAR_FILES[:5]]
+    train = _checked_split(spec, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                           spec.train_count, "training", files["data_batch_1"].parent)
+    test_images, test_labels = parse_cifar_batch(contents["test_batch"], files["test_batch"])
+    test = _checked_split(spec, test_images, test_labels, spec.test_count, "test", files["test_batch"])
+    return train, test
+
+
+# A dataset's file format -> the function that reads its verified files into the two splits.
+FORMATS = {"idx": idx_splits, "cifar_python": cifar_splits}
+
+
 def load_folder(key: str, files: dict[str, Path], source: str) -> Dataset:
     """Verify and parse a complete set of files (from find_files)."""
     spec = spec_of(key)
-    contents = verified_contents(spec, files)
-    if key == "cifar10":
-        parts = [parse_cifar_batch(contents[n], files[n]) for n in CIFAR_FILES[:5]]
-        train = _checked_split(spec, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                               spec.train_count, "training", files["data_batch_1"].parent)
-        test_images, test_labels = parse_cifar_batch(contents["test_batch"], files["test_batch"])
-        test = _checked_split(spec, test_images, test_labels, spec.test_count, "test", files["test_batch"])
-    else:
-        arrays = {n: parse_idx(contents[n], files[n]) for n in IDX_FILES}
-        for n in IDX_FILES:
-            if ("images" in n) != (arrays[n].ndim == 3):
-                raise UserError(f"{files[n]}: an array of {arrays[n].ndim} dimensions where {n} needs "
-                                f"{3 if 'images' in n else 1}")
-        train = _checked_split(spec, arrays[IDX_FILES[0]][:, None], arrays[IDX_FILES[1]], spec.train_count,
-                               "training", files[IDX_FILES[0]])
-        test = _checked_split(spec, arrays[IDX_FILES[2]][:, None], arrays[IDX_FILES[3]], spec.test_count,
-                              "test", files[IDX_FILES[2]])
+    train, test = FORMATS[spec.format](spec, verified_contents(spec, files), files)
     return Dataset(key, train, test, spec.class_names, source)
 
 

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import torch  # noqa: E402
 
 from variantlab.atomic import atomic_path  # noqa: E402
-from variantlab.augment import Augmentation, add_noise, geometric  # noqa: E402
+from variantlab.augment import GEOMETRIC, Augmentation, add_noise, geometric  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
@@ -46,7 +46,7 @@ def image_rows(rows: list[tuple[str, torch.Tensor]], title: str, path: Path) -> 
 def augmentation_grid(images: torch.Tensor, aug: Augmentation, generator: torch.Generator, path: Path) -> Path:
     """The reference's sample grid: one row per kind (original, flip or rotation, noise, both)."""
     moved = geometric(images, aug, generator)
-    name = {"flip": "horizontal flip", "rotate": "rotation"}[aug.geometric]
+    name = GEOMETRIC[aug.geometric][1]
     return image_rows([("original", images), (name, moved),
                        (f"{aug.noise} noise {aug.strength:g}", add_noise(images, aug, generator)),
                        (f"{name} + noise", add_noise(moved, aug, generator))],

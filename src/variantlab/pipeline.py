@@ -128,6 +128,7 @@ def prepare(variant: Variant, profile: Profile, seed: int, device: torch.device,
     if not online:
         train_x, train_y = expand_static(to_float(train_x), train_y, aug,
                                          torch.Generator(device=device).manual_seed(seed + SEED_OFFSETS["static"]))
+    # Test-time flips only where training saw mirror images.
     return Prepared(subset, train_x, train_y, val, aug, online, profile.tta_flip and aug.geometric == "flip", seed)
 
 

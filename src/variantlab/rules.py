@@ -105,8 +105,23 @@ RULES: tuple[Rule, ...] = (
 ASPECTS: tuple[str, ...] = tuple(dict.fromkeys(rule.aspect for rule in RULES))
 
 DATASET_NAMES = {"fashion_mnist": "FashionMNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
-AUGMENTATION_NAMES = {"flip_random_noise": "horizontal flip + random noise",
-                      "rotate_gaussian_noise": "rotation by up to 10 degrees + Gaussian noise"}
+
+
+class AugmentationKind(NamedTuple):
+    """What a rule's augmentation name means: the geometric move (a function in augment.GEOMETRIC), the
+    noise (None: the profile's reading of the exam's "random noise"), and the words for people."""
+
+    geometric: str
+    noise: str | None
+    words: str
+
+
+# Adding an augmentation: one entry here, and its move in augment.GEOMETRIC if it is a new one.
+AUGMENTATIONS = {
+    "flip_random_noise": AugmentationKind("flip", None, "horizontal flip + random noise"),
+    "rotate_gaussian_noise": AugmentationKind("rotate", "normal", "rotation by up to 10 degrees + Gaussian noise"),
+}
+AUGMENTATION_NAMES = {name: kind.words for name, kind in AUGMENTATIONS.items()}
 
 
 class Reason(NamedTuple):
