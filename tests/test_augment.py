@@ -7,6 +7,7 @@ from variantlab.augment import (Augmentation, add_noise, augment_online, expand_
                                 rotate)
 from variantlab.batches import DeviceBatches
 from variantlab.datasets import select_classes, to_float
+from variantlab.errors import UserError
 
 
 def gen(seed=0):

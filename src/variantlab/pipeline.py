@@ -267,6 +267,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
         cnn = build_model("cnn", variant, profile, data)
         cnn_history, timings["cnn_seconds"] = timed(train_stage, "cnn", cnn, profile, data, run, stages)
         cnn_results, timings["cnn_evaluation_seconds"] = timed(classifier_stage, "cnn", cnn, cnn_history, data, run)
+        cnn_results["flatten_size"] = cnn.flatten_size
 
         ae = build_model("autoencoder", variant, profile, data)
         ae_history, timings["autoencoder_seconds"] = timed(train_stage, "autoencoder", ae, profile, data, run, stages)
