@@ -2,6 +2,7 @@
 
 import json
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -29,12 +30,16 @@ def _group():
 
 @contextmanager
 def user_errors():
-    """A user's mistake becomes one line on stderr and exit status 2, never a traceback."""
+    """A user's mistake becomes one line on stderr and exit status 2, never a traceback; Ctrl-C says how
+    to pick up where it stopped (130, as a shell reports an interrupt)."""
     try:
         yield
     except UserError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the same command resumes from the last finished epoch", err=True)
+        raise typer.Exit(130) from None
 
 
 @app.command("derive")
@@ -151,7 +156,7 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
                                                "(e.g. cnn.lr=0.002, epochs=3, precision=fp32); repeatable.")):
     """Train the variant's CNN, autoencoder and AE classifier and write the report folder."""
     from variantlab.errors import TrainingDiverged
-    from variantlab.pipeline import default_out, run
+    from variantlab.pipeline import run
 
     with user_errors():
         try:
@@ -161,7 +166,7 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
         except TrainingDiverged as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from None
-    folder = default_out(results["student"]["roll"], results["profile"], seed, out)
+    folder = Path(results["folder"])
     console.print(f"CNN test accuracy [bold]{100 * results['cnn']['test_accuracy']:.2f} %[/], "
                   f"AE classifier [bold]{100 * results['ae_classifier']['test_accuracy']:.2f} %[/], "
                   f"autoencoder test MSE {results['autoencoder']['test_mse']:.4f}")
