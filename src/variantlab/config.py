@@ -8,6 +8,7 @@ docs/RESULTS.md and docs/VARIANTS.md.
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields, replace
 
 from variantlab.errors import UserError
@@ -139,6 +140,13 @@ def get_profile(name: str) -> Profile:
 
 
 def _convert(key: str, text, kind):
+    value = _parse(key, text, kind)
+    if kind is float and not math.isfinite(value):
+        raise UserError(f"setting {key}={text!r} is not a finite number")
+    return value
+
+
+def _parse(key: str, text, kind):
     if isinstance(text, kind) and not (kind is int and isinstance(text, bool)):
         return text
     if isinstance(text, str):

@@ -5,12 +5,14 @@ Debian recompressed FashionMNIST, so the .gz checksums differ while the bytes in
 which also accepts the uncompressed copies torchvision leaves in <root>/<Dataset>/raw/.
 """
 
-import gzip
 import hashlib
+import io
+import math
 import os
 import pickle
 import shutil
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,15 +92,28 @@ def cache_root() -> Path:
     return Path(base) / "variantlab"
 
 
+# The largest file of any dataset decompresses to 47 MB (MNIST's training images): a gzip file that
+# would inflate past this is refused before it fills the memory (a gzip bomb).
+MAX_CONTENT = 64 * 2**20
+
+
 def read_content(path: Path) -> bytes:
-    """A file's bytes, decompressed when it is gzip."""
+    """A file's bytes, decompressed when it is gzip, at most MAX_CONTENT of them."""
+    if path.stat().st_size > MAX_CONTENT:
+        raise UserError(f"{path}: {path.stat().st_size} bytes, more than any dataset file ({MAX_CONTENT})")
     data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise UserError(f"{path}: not a readable gzip file ({e})") from None
-    return data
+    if data[:2] != b"\x1f\x8b":
+        return data
+    inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        content = inflate.decompress(data, MAX_CONTENT + 1)
+    except zlib.error as e:
+        raise UserError(f"{path}: not a readable gzip file ({e})") from None
+    if len(content) > MAX_CONTENT:
+        raise UserError(f"{path}: decompresses to more than {MAX_CONTENT} bytes, more than any dataset file")
+    if not inflate.eof:
+        raise UserError(f"{path}: not a readable gzip file (truncated)")
+    return content
 
 
 def find_files(spec: DatasetSpec, folder: Path) -> dict[str, Path] | None:
@@ -124,16 +139,29 @@ def parse_idx(content: bytes, path: Path) -> np.ndarray:
     if len(content) < header:
         raise UserError(f"{path}: truncated IDX header")
     shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape))
+    expected = header + math.prod(shape)
     if len(content) != expected:
         raise UserError(f"{path}: {len(content)} bytes, but its header {shape} needs {expected} (truncated?)")
     return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape)
 
 
+class ArraysOnly(pickle.Unpickler):
+    """Unpickles plain containers and numpy arrays and nothing else: a pickle that names any other
+    callable (the way a malicious file runs code) is refused."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a dataset file")
+        return super().find_class(module, name)
+
+
 def parse_cifar_batch(content: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One batch of the CIFAR-10 python format: a pickled dict with b'data' (N x 3072) and b'labels'."""
     try:
-        batch = pickle.loads(content, encoding="bytes")
+        batch = ArraysOnly(io.BytesIO(content), encoding="bytes").load()
         data = np.asarray(batch[b"data"], dtype=np.uint8)
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
     except Exception as e:  # any unpickling failure means the same thing to the user: a bad file

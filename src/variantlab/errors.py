@@ -2,7 +2,11 @@
 
 
 class UserError(ValueError):
-    """Bad input from a person (details, arguments, files they pointed at); never a bug. Exit 2."""
+    """Bad input from a person (details, arguments, files they pointed at); never a bug. Exit 2.
+    Always one line: a library's multi-line message quoted in it is folded."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
 
 
 class TrainingDiverged(RuntimeError):

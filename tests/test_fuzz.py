@@ -1,0 +1,212 @@
+"""Property-based fuzzing (Hypothesis) of every parser a user's text or file reaches. The property:
+a correct result or a clean one-line UserError, never another exception, never a partial write.
+
+CI runs the `ci` profile (a few hundred examples a parser); `HYPOTHESIS_PROFILE=long` runs thousands
+(docs/RELIABILITY.md has the counts of a long run)."""
+
+import datetime as dt
+import gzip
+import hashlib
+import os
+import pickle
+import string
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from variantlab import datasets
+from variantlab.checkpoint import load_checkpoint, save_checkpoint
+from variantlab.cli import parse_settings
+from variantlab.config import get_profile, override
+from variantlab.errors import UserError
+from variantlab.student import ROLL_PATTERN, parse_dob, parse_program, parse_roll
+from variantlab.sweep import read_roster
+
+settings.register_profile("ci", max_examples=150, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("long", max_examples=5000, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+dateish = st.builds(lambda d, m, y, s1, s2: f"{d}{s1}{m}{s2}{y}", st.integers(-5, 40).map(str),
+                    st.integers(-2, 15).map(str), st.sampled_from(["02", "1999", "0", "00000", "-1", "٢٠٠٢"]),
+                    st.sampled_from(["/", "-", " ", ""]), st.sampled_from(["/", "//", ""]))
+
+
+def one_line(error: UserError) -> None:
+    assert str(error) and "\n" not in str(error) and "\r" not in str(error)
+
+
+@given(st.one_of(text, dateish))
+def test_dates(raw):
+    try:
+        day, month, year = parse_dob(raw)
+    except UserError as e:
+        one_line(e)
+        return
+    assert dt.date(year, month, day)  # a real date
+    assert f"{day}/{month}" in f"{int(raw.split('/')[0])}/{int(raw.split('/')[1])}"
+
+
+@given(st.one_of(text, st.from_regex(r"[A-Za-z0-9_/. -]{0,34}[0-9]{3}", fullmatch=True)))
+def test_roll_numbers(raw):
+    try:
+        roll, abc = parse_roll(raw)
+    except UserError as e:
+        one_line(e)
+        return
+    assert ROLL_PATTERN.fullmatch(roll) and roll == raw.strip() and abc == roll[-3:]
+    assert set(roll) <= set(string.ascii_letters + string.digits + "-_")  # safe as a folder name
+
+
+@given(st.one_of(text, st.sampled_from(["btech", "B.Tech", "M.Tech", "phd", "P h D", "b_tech", "mtech."])))
+def test_programmes(raw):
+    try:
+        assert parse_program(raw) in ("btech", "mtech", "phd")
+    except UserError as e:
+        one_line(e)
+
+
+KEYS = ["cnn.lr", "lr", "epochs", "precision", "tta_flip", "noise_strength", "ae_classifier.weight_decay",
+        "cnn.ema", "val_fraction", "name", "cnn.", ".lr", "x.y.z"]
+
+
+@given(st.lists(st.one_of(text, st.builds(lambda k, v: f"{k}={v}", st.sampled_from(KEYS),
+                                          st.one_of(text, st.sampled_from(["nan", "inf", "-1", "1e-3", "true", "0",
+                                                                           "9" * 5000, "fp32", " 3 "])))),
+                max_size=4))
+def test_set_overrides(items):
+    try:
+        profile = override(get_profile("fast"), parse_settings(items))
+    except UserError as e:
+        one_line(e)
+        return
+    for model in ("cnn", "autoencoder", "ae_classifier"):
+        cfg = getattr(profile, model)
+        assert cfg.lr > 0 and cfg.epochs >= 1 and np.isfinite(cfg.lr)
+
+
+ROSTER_HEADER = b"roll,dob,program,first,last\n"
+
+
+@given(st.one_of(st.binary(max_size=300), st.builds(lambda body: ROSTER_HEADER + body, st.binary(max_size=300)),
+                 st.builds(lambda rows: ("\ufeff" + "roll,dob,program,first,last,extra\n" + "\n".join(rows)).encode(),
+                           st.lists(st.builds(",".join, st.lists(st.one_of(text, st.just('"a,b"'), st.just("")),
+                                                                 max_size=7)), max_size=6))))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_rosters(tmp_path, content):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(content)
+    try:
+        rows = read_roster(roster)
+    except UserError as e:
+        one_line(e)
+        return
+    for row in rows:
+        assert (row.student is None) != (row.error == "")
+        if row.student:
+            assert ROLL_PATTERN.fullmatch(row.student.roll)
+
+
+def test_huge_roster_field_is_refused(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(ROSTER_HEADER + b"052,18/03/02,btech," + b"A" * 300_000 + b",B\n")
+    with pytest.raises(UserError, match="not a readable CSV file"):
+        read_roster(roster)
+
+
+def idx_bytes(shape) -> bytes:
+    header = bytes([0, 0, 8, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
+    return header + bytes(int(np.prod(shape)))
+
+
+@given(st.data())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_idx_and_gzip_files(tmp_path, data):
+    good = idx_bytes((3, 2, 2))
+    mutated = bytearray(data.draw(st.sampled_from([good, gzip.compress(good)])))
+    for _ in range(data.draw(st.integers(0, 4))):
+        mutated[data.draw(st.integers(0, len(mutated) - 1))] ^= 1 << data.draw(st.integers(0, 7))
+    mutated = mutated[:data.draw(st.integers(0, len(mutated)))]
+    path = tmp_path / "file"
+    path.write_bytes(bytes(mutated))
+    try:
+        array = datasets.parse_idx(datasets.read_content(path), path)
+    except UserError as e:
+        one_line(e)
+        return
+    assert array.dtype == np.uint8 and array.ndim >= 1
+
+
+def test_gzip_bomb_is_refused_before_it_fills_memory(tmp_path):
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        for _ in range(80):
+            f.write(bytes(2**20))  # 80 MiB of zeros, 80 KB on disk
+    assert path.stat().st_size < 2**20
+    with pytest.raises(UserError, match="decompresses to more than"):
+        datasets.read_content(path)
+
+
+class Exploit:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/variantlab-pwned",))
+
+
+@given(st.data())
+def test_cifar_batches(data):
+    batch = {b"data": np.zeros((2, 3072), np.uint8), b"labels": [1, 2]}
+    good = pickle.dumps(data.draw(st.sampled_from([batch, {b"data": [1, 2]}, [1], {b"labels": [0]}])))
+    mutated = bytearray(good)
+    for _ in range(data.draw(st.integers(0, 3))):
+        mutated[data.draw(st.integers(0, len(mutated) - 1))] = data.draw(st.integers(0, 255))
+    mutated = mutated[:data.draw(st.integers(0, len(mutated)))]
+    try:
+        images, labels = datasets.parse_cifar_batch(bytes(mutated), "batch")
+    except UserError as e:
+        one_line(e)
+        return
+    assert images.shape[1:] == (3, 32, 32) and len(labels) == len(images)
+
+
+def test_a_pickle_that_would_run_code_is_refused(tmp_path):
+    with pytest.raises(UserError, match="posix.system is not allowed|os.system is not allowed"):
+        datasets.parse_cifar_batch(pickle.dumps({b"data": Exploit()}), tmp_path / "batch")
+    assert not os.path.exists("/tmp/variantlab-pwned")
+
+
+@pytest.fixture(scope="module")
+def checkpoint_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "c.pt"
+    save_checkpoint(path, {"model": {"w": torch.ones(3)}, "optimizer": {}, "scheduler": {}, "average": None,
+                           "epoch": 1, "history": [{"epoch": 1}], "rng": {}, "settings": {"k": 1}})
+    return path.read_bytes()
+
+
+@given(st.data())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_checkpoints(tmp_path, checkpoint_bytes, data):
+    mutated = bytearray(checkpoint_bytes)
+    for _ in range(data.draw(st.integers(0, 3))):
+        mutated[data.draw(st.integers(0, len(mutated) - 1))] ^= 1 << data.draw(st.integers(0, 7))
+    mutated = mutated[:data.draw(st.integers(0, len(mutated)))]
+    path = tmp_path / "c.pt"
+    path.write_bytes(bytes(mutated))
+    try:
+        state = load_checkpoint(path)
+    except UserError as e:
+        one_line(e)
+        return
+    assert state["epoch"] == 1 or isinstance(state["epoch"], int)
+
+
+def test_a_checkpoint_of_another_kind_is_refused_and_left_as_it_was(tmp_path):
+    torch.save({"weights": torch.ones(2)}, tmp_path / "other.pt")
+    before = hashlib.md5((tmp_path / "other.pt").read_bytes()).hexdigest()
+    with pytest.raises(UserError, match="not a variantlab checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    assert hashlib.md5((tmp_path / "other.pt").read_bytes()).hexdigest() == before
