@@ -6,7 +6,10 @@ import sys
 
 import pytest
 
+from variantlab import baselines
 from variantlab.errors import UserError
+from variantlab.rules import derive
+from variantlab.student import parse_student
 from variantlab.sweep import read_roster, write_summary
 
 ROSTER = """roll,dob,program,first,last
@@ -77,6 +80,26 @@ def test_a_shared_variant_trains_once_and_each_student_gets_a_report(swept):
     mnist = (out / "students" / "B20AI053" / "report.md").read_text()  # not the reference's variant
     comparison = mnist[mnist.index("## Comparison"):mnist.index("## Timings")]
     assert "reference report" not in comparison and "97.92" not in mnist and "97.12" not in mnist
+
+
+def test_the_summary_sets_each_result_beside_its_variants_baseline(swept):
+    out, _, _, _ = swept
+    rows = {}
+    for r in summary(out):
+        rows.setdefault(r["roll"], r)
+    reference = rows["B20AI052"]
+    measured = baselines.for_variant(derive(parse_student("18/03/02", "B20AI052", "btech"))).profiles["fast"]
+    assert reference["baseline_own"] == "yes" and reference["baseline_variant"] == reference["variant_key"]
+    assert float(reference["cnn_baseline"]) == pytest.approx(measured.mean("cnn"))
+    assert float(reference["cnn_baseline_std"]) == pytest.approx(measured.sd("cnn"))
+    # One epoch on 1,000 images lies far below a full run's spread: flagged, in the CSV and in red in the HTML.
+    assert "cnn more than 3 sd below baseline" in reference["flag"]
+    assert "<tr class='flag'>" in (out / "class_summary.html").read_text()
+    # MNIST, classes 1,3,5,7,9, 3+2, flip: not in the grade book; the closest measured variant is named.
+    mnist = rows["B20AI053"]
+    closest = derive(parse_student("21/08/00", "B20GB031", "btech")).key
+    assert mnist["baseline_own"] == "no (closest measured)" and mnist["baseline_variant"] == closest
+    assert rows["M21CS010"]["cnn_baseline"] == ""  # failed: nothing to compare
 
 
 def test_a_second_sweep_trains_nothing(swept):

@@ -169,8 +169,10 @@ def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, ad
 
     env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
     try:
-        ray.init(address=address, log_to_driver=False, include_dashboard=False, logging_level="WARNING",
-                 runtime_env={"env_vars": env} if env else None)
+        # "local" starts a Ray of our own: a bare init would join whatever cluster `ray start` left on this
+        # machine, and die with it.
+        ray.init(address=address or "local", log_to_driver=False, include_dashboard=False,
+                 logging_level="WARNING", runtime_env={"env_vars": env} if env else None)
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UserError(f"could not start or join {where}: {e}".splitlines()[0]) from None
