@@ -20,6 +20,6 @@ run: $(VENV)/.installed
 
 # pytest exits 5 when it collects no tests: that is a failure here, not a pass.
 test: $(VENV)/.installed
-	bash scripts/ensure-system.sh fashion-mnist chromium
+	bash scripts/ensure-system.sh fashion-mnist chromium poppler
 	if [ -d $(SHARED_MNIST) ]; then $(VARIANTLAB) data import --dataset mnist $(SHARED_MNIST); fi
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc

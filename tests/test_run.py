@@ -33,7 +33,7 @@ def run_dir(tmp_path_factory, fashion_mnist):
 
 def test_folder_holds_everything(run_dir):
     out, _ = run_dir
-    expected = {".lock", "config.json", "results.json", "report.md", "report.html", "models/cnn.pt2",
+    expected = {".lock", "config.json", "results.json", "report.md", "report.html", "report.pdf", "models/cnn.pt2",
                 "models/ae_classifier.pt2", "checkpoints/cnn.pt", "checkpoints/autoencoder.pt",
                 "checkpoints/ae_classifier.pt"} | {f"figures/{name}" for name, _ in FIGURES.values()}
     found = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
@@ -103,6 +103,40 @@ def test_report_lists_the_variant_and_every_figure(run_dir):
     comparison = md[md.index("### Against measured baselines"):]
     assert "reference report" in comparison and "97.92 %" in comparison and "97.12 %" in comparison
     assert "fast, this variant" in comparison  # the reference variant's own grade-book runs
+
+
+def poppler(*args) -> str:
+    if shutil.which(args[0]) is None:
+        pytest.skip(f"needs poppler's {args[0]} (Debian's poppler-utils; make test installs it as root)")
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def test_report_pdf_is_a4_with_every_section_figure_and_number(run_dir):
+    out, results = run_dir
+    pdf = str(out / "report.pdf")
+    info = poppler("pdfinfo", pdf)
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages > 1 and "595.28 x 841.89 pts (A4)" in info
+    text = poppler("pdftotext", pdf, "-")
+    flat = " ".join(text.split())
+    assert "Minor 1: Ayush Abrol (B20AI052)" in flat
+    for reason in results["variant"]["reasons"].values():
+        assert reason["value"] in flat and reason["why"] in flat
+    for model in ("cnn", "ae_classifier"):
+        assert f"{100 * results[model]['test_accuracy']:.2f} %" in flat
+    for heading in ("Student", "Variant: what follows from the details", "Hyperparameters and why", "Data",
+                    "Question 1: the CNN", "Question 2: the autoencoder", "Question 2: the classifier on the encoder",
+                    "Comparison", "Against measured baselines", "Timings and device"):
+        assert heading in text
+    images = [line.split() for line in poppler("pdfimages", "-list", pdf).splitlines()[2:]]
+    assert len(images) == len(FIGURES)  # every figure, each once
+    with_images = {int(row[0]) for row in images}
+    for page in range(1, pages + 1):  # no blank page: each has text beyond its footer, or a figure
+        body = [line for line in poppler("pdftotext", "-f", str(page), "-l", str(page), pdf, "-").splitlines()
+                if line.strip() and "page " not in line]
+        assert body or page in with_images, f"page {page} is blank"
+        assert f"Minor 1: Ayush Abrol (B20AI052) · page {page} of {pages}" in poppler(
+            "pdftotext", "-f", str(page), "-l", str(page), pdf, "-")
 
 
 CHECK = """<script>

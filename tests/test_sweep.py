@@ -75,6 +75,7 @@ def test_a_shared_variant_trains_once_and_each_student_gets_a_report(swept):
     same = (out / "students" / "B20AI054" / "report.md").read_text()
     assert same.startswith("# Minor 1: Same Variant (B20AI054)") and "ABC = 054 is even" in same
     assert (out / "students" / "B20AI054" / "training" / "results.json").exists()
+    assert (out / "students" / "B20AI054" / "report.pdf").read_bytes()[:5] == b"%PDF-"
     html = (out / "class_summary.html").read_text()
     assert "students/B20AI052/report.html" in html and "Test accuracy per variant" in html
     mnist = (out / "students" / "B20AI053" / "report.md").read_text()  # not the reference's variant

@@ -171,7 +171,7 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
                   f"AE classifier [bold]{100 * results['ae_classifier']['test_accuracy']:.2f} %[/], "
                   f"autoencoder test MSE {results['autoencoder']['test_mse']:.4f}")
     console.print(f"{results['timings']['total_seconds']:.0f} s on {results['device_name']}; "
-                  f"report: {folder / 'report.html'}")
+                  f"report: {folder / 'report.html'} and {folder / 'report.pdf'}")
 
 
 @app.command("sweep")

@@ -220,7 +220,10 @@ def _inline(text: str) -> str:
 STYLE = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
 th{background:#f3f3f3}figure{margin:1em 0}img{max-width:100%}figcaption{color:#555;font-size:90%}
-code{background:#f3f3f3;padding:0 3px}"""
+code{background:#f3f3f3;padding:0 3px}
+@media print{@page{size:A4;margin:15mm}body{max-width:none;margin:0;padding:0;font-size:10pt}
+figure,tr,img{break-inside:avoid}thead{display:table-header-group}h1,h2,h3{break-after:avoid}
+img{max-height:120mm}}"""
 
 
 def to_html(blocks: list[tuple]) -> str:
@@ -245,8 +248,12 @@ def to_html(blocks: list[tuple]) -> str:
 
 
 def write_report(folder: Path, results: dict, student: dict, figures: Path) -> Path:
-    """report.md (images linked relative to `folder`) and report.html (images embedded) in `folder`."""
+    """report.md (images linked relative to `folder`), report.html (images embedded) and report.pdf (A4)
+    in `folder`; returns the HTML's path."""
+    from variantlab.pdf import to_pdf
+
     blocks = build_blocks(results, student, figures)
     prefix = Path(os.path.relpath(figures, folder)).as_posix() + "/"
     write_text(folder / "report.md", to_markdown(blocks, prefix))
+    to_pdf(blocks, next(b[2] for b in blocks if b[0] == "h"), folder / "report.pdf")
     return write_text(folder / "report.html", to_html(blocks))

@@ -3,7 +3,7 @@ every student still gets a report of their own, and the class gets a summary.
 
 Layout of the output folder:
   variants/<variant key>-<profile>-seed<S>/   one `variantlab run` folder per group (shared)
-  students/<roll>/report.html, report.md       each student's report; `training` links to the group
+  students/<roll>/report.html, .md, .pdf        each student's report; `training` links to the group
   class_summary.csv, class_summary.html
 """
 
