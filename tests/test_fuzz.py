@@ -14,7 +14,7 @@ import string
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from variantlab import datasets
@@ -39,6 +39,7 @@ dateish = st.builds(lambda d, m, y, s1, s2: f"{d}{s1}{m}{s2}{y}", st.integers(-5
 
 def one_line(error: UserError) -> None:
     assert str(error) and "\n" not in str(error) and "\r" not in str(error)
+    event("refused: one-line UserError")
 
 
 @given(st.one_of(text, dateish))
@@ -48,6 +49,7 @@ def test_dates(raw):
     except UserError as e:
         one_line(e)
         return
+    event("accepted: a correct result")
     assert dt.date(year, month, day)  # a real date
     assert f"{day}/{month}" in f"{int(raw.split('/')[0])}/{int(raw.split('/')[1])}"
 
@@ -59,6 +61,7 @@ def test_roll_numbers(raw):
     except UserError as e:
         one_line(e)
         return
+    event("accepted: a correct result")
     assert ROLL_PATTERN.fullmatch(roll) and roll == raw.strip() and abc == roll[-3:]
     assert set(roll) <= set(string.ascii_letters + string.digits + "-_")  # safe as a folder name
 
@@ -69,6 +72,8 @@ def test_programmes(raw):
         assert parse_program(raw) in ("btech", "mtech", "phd")
     except UserError as e:
         one_line(e)
+        return
+    event("accepted: a correct result")
 
 
 KEYS = ["cnn.lr", "lr", "epochs", "precision", "tta_flip", "noise_strength", "ae_classifier.weight_decay",
@@ -85,6 +90,7 @@ def test_set_overrides(items):
     except UserError as e:
         one_line(e)
         return
+    event("accepted: a correct result")
     for model in ("cnn", "autoencoder", "ae_classifier"):
         cfg = getattr(profile, model)
         assert cfg.lr > 0 and cfg.epochs >= 1 and np.isfinite(cfg.lr)
@@ -106,6 +112,7 @@ def test_rosters(tmp_path, content):
     except UserError as e:
         one_line(e)
         return
+    event("accepted: a correct result")
     for row in rows:
         assert (row.student is None) != (row.error == "")
         if row.student:
@@ -139,6 +146,7 @@ def test_idx_and_gzip_files(tmp_path, data):
     except UserError as e:
         one_line(e)
         return
+    event("accepted: a correct result")
     assert array.dtype == np.uint8 and array.ndim >= 1
 
 
@@ -170,6 +178,7 @@ def test_cifar_batches(data):
     except UserError as e:
         one_line(e)
         return
+    event("accepted: a correct result")
     assert images.shape[1:] == (3, 32, 32) and len(labels) == len(images)
 
 
@@ -201,6 +210,7 @@ def test_checkpoints(tmp_path, checkpoint_bytes, data):
     except UserError as e:
         one_line(e)
         return
+    event("accepted: a correct result")
     assert state["epoch"] == 1 or isinstance(state["epoch"], int)
 
 
