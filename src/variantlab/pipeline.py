@@ -132,7 +132,14 @@ def prepare(variant: Variant, profile: Profile, seed: int, device: torch.device,
     return Prepared(subset, train_x, train_y, val, aug, online, profile.tta_flip and aug.geometric == "flip", seed)
 
 
-def train_model(name: str, model, profile: Profile, data: Prepared, checkpoint: Path, settings: dict, **kw) -> list[dict]:
+def load_and_prepare(variant: Variant, profile: Profile, seed: int, device: torch.device, data_dir,
+                     train_limit: int | None) -> Prepared:
+    """Find and verify the dataset, then prepare it: the run's data stage."""
+    return prepare(variant, profile, seed, device, load(variant.dataset, data_dir), train_limit)
+
+
+def train_model(name: str, model, profile: Profile, data: Prepared, checkpoint: Path, settings: dict,
+                **kw) -> list[dict]:
     """Fit one of the profile's three models with the settings that apply to it (the one place that says
     which: the autoencoder reconstructs, maybe denoising; the CNN runs channels-last)."""
     cfg = getattr(profile, name)
@@ -190,9 +197,8 @@ class RunFolder:
         return self.root / "models" / f"{model}.pt2"
 
 
-def open_run(student: Student, variant: Variant, profile: Profile, seed: int, device: torch.device, out: Path,
-             data_dir, train_limit: int | None) -> RunFolder:
-    """Every check that can fail before training, then the folder and its config.json."""
+def open_run(variant: Variant, profile: Profile, seed: int, out: Path, train_limit: int | None) -> RunFolder:
+    """Every check that can fail before training, then the folder (config.json comes under the lock)."""
     identity = {"variant": {k: v for k, v in variant.to_dict().items() if k != "reasons"},
                 "profile": profile.to_dict(), "seed": seed, "train_limit": train_limit}
     check_out(out, identity)
@@ -250,7 +256,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
                  data_dir=None, train_limit: int | None = None, show_progress: bool = True) -> dict:
     """Train, evaluate and export the three models into `out`; returns results.json's content."""
     started = time.perf_counter()
-    run = open_run(student, variant, profile, seed, device, out, data_dir, train_limit)
+    run = open_run(variant, profile, seed, out, train_limit)
     with folder_lock(run.root), Stages(show_progress) as stages:
         # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
@@ -258,8 +264,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
                     "python": platform.python_version()} | source_state()
         write_config(run, student, variant, profile, device, data_dir, versions)
         timings = {}
-        data, timings["data_seconds"] = timed(prepare, variant, profile, seed, device,
-                                              load(variant.dataset, data_dir), train_limit)
+        data, timings["data_seconds"] = timed(load_and_prepare, variant, profile, seed, device, data_dir, train_limit)
         figures.augmentation_grid(to_float(data.subset.train.images[:8]), data.augmentation,
                                   torch.Generator().manual_seed(seed + SEED_OFFSETS["figures"]),
                                   run.figures / FIGURES["augmentation"][0])
