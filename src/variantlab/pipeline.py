@@ -291,7 +291,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
         timings["before_report_seconds"] = time.perf_counter() - started
         results = collect_results(student, variant, profile, seed, device, versions, data, cnn_results, ae_results,
                                   aec_results, timings)
-        _, timings["report_seconds"] = timed(write_report, run.root, results, student.to_dict(), run.figures)
+        _, timings["report_seconds"] = timed(write_report, run.root, results, run.figures)
         timings["total_seconds"] = time.perf_counter() - started
         write_json(run.root / "results.json", results)
         stages.show("done")

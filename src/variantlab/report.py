@@ -61,9 +61,9 @@ def settings_rows(results: dict) -> list[list[str]]:
     return rows
 
 
-def build_blocks(results: dict, student: dict, figures: Path) -> list[tuple]:
+def build_blocks(results: dict, figures: Path) -> list[tuple]:
     """The report as blocks: ("h", level, text), ("p", text), ("table", header, rows), ("img", path, caption)."""
-    variant = Variant.from_dict(results["variant"])
+    variant, student = Variant.from_dict(results["variant"]), results["student"]
     profile, data = results["settings"], results["data"]
     cnn, ae, aec = results["cnn"], results["autoencoder"], results["ae_classifier"]
     name = " ".join(p for p in (student.get("first"), student.get("last")) if p) or student["roll"]
@@ -247,12 +247,12 @@ def to_html(blocks: list[tuple]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_report(folder: Path, results: dict, student: dict, figures: Path) -> Path:
+def write_report(folder: Path, results: dict, figures: Path) -> Path:
     """report.md (images linked relative to `folder`), report.html (images embedded) and report.pdf (A4)
     in `folder`; returns the HTML's path."""
     from variantlab.pdf import to_pdf
 
-    blocks = build_blocks(results, student, figures)
+    blocks = build_blocks(results, figures)
     prefix = Path(os.path.relpath(figures, folder)).as_posix() + "/"
     write_text(folder / "report.md", to_markdown(blocks, prefix))
     to_pdf(blocks, next(b[2] for b in blocks if b[0] == "h"), folder / "report.pdf")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from variantlab import baselines
 from variantlab.atomic import inside, write_json, write_text
+from variantlab.config import Profile
 from variantlab.errors import UserError
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
@@ -106,20 +107,17 @@ def plan_groups(rows: list[Row], profile: str, seeds: int) -> dict[str, Group]:
     return groups
 
 
-def train_group(student: Student, variant_dict: dict, profile_dict: dict, seed: int, out: str, data_dir,
+def train_group(student: Student, variant: Variant, profile: Profile, seed: int, out: str, data_dir,
                 train_limit, device: str, threads: int) -> dict:
     """One Ray task: train a group's models in its own folder (a normal `variantlab run` folder);
     returns what its results.json holds."""
     import torch
 
-    from variantlab.config import Profile
     from variantlab.pipeline import resolve_device, run_training
 
     torch.set_num_threads(threads)
-    results = run_training(student, Variant.from_dict(variant_dict), Profile.from_dict(profile_dict), seed=seed,
-                           device=resolve_device(device), out=Path(out), data_dir=data_dir,
-                           train_limit=train_limit, show_progress=False)
-    return results
+    return run_training(student, variant, profile, seed=seed, device=resolve_device(device), out=Path(out),
+                        data_dir=data_dir, train_limit=train_limit, show_progress=False)
 
 
 def default_out(roster: str | Path, out: str | Path | None) -> Path:
@@ -182,7 +180,7 @@ def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, ad
                           retry_exceptions=[OSError])(train_group)
         device = "cuda" if gpus_per_run > 0 else "cpu"
         threads = max(1, int(cpus_per_run))
-        pending = {task.remote(g.students[0].student, g.variant.to_dict(), profile.to_dict(), g.seed,
+        pending = {task.remote(g.students[0].student, g.variant, profile, g.seed,
                                str(out / "variants" / g.key), str(data_dir) if data_dir else None, train_limit,
                                device, threads): g for g in todo}
         slots = max(1, int(ray.cluster_resources().get("GPU" if gpus_per_run else "CPU", 1)
@@ -266,8 +264,9 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
             continue
         folder = inside(out / "students", row.roll)
         first = out / "variants" / mine[0].key
-        report_results = mine[0].results | {"variant": derive(row.student).to_dict()}
-        write_report(folder, report_results, row.student.to_dict(), first / "figures")
+        # The group's training, reported for this student: their details, their reasons.
+        report_results = mine[0].results | {"student": row.student.to_dict(), "variant": derive(row.student).to_dict()}
+        write_report(folder, report_results, first / "figures")
         link = folder / "training"
         if not link.is_symlink():
             link.symlink_to(os.path.relpath(first, folder), target_is_directory=True)
