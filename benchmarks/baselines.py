@@ -19,7 +19,7 @@ from pathlib import Path
 from variantlab.atomic import write_json, write_text
 from variantlab.baselines import FILE, MODELS, reference_variant
 from variantlab.config import get_profile
-from variantlab.rules import DATASET_NAMES, Variant
+from variantlab.rules import AUGMENTATIONS, DATASET_NAMES, Variant
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = ROOT / "docs" / "results" / "gradebook"
@@ -41,6 +41,9 @@ def load_runs() -> dict[tuple[str, str], list[dict]]:
         r = json.loads(path.read_text())
         if r["settings"] != get_profile(r["profile"]).to_dict():
             print(f"left out {path.name}: its {r['profile']} settings are not the profile's current ones")
+            continue
+        if r.get("train_limit"):
+            print(f"left out {path.name}: it trained on the first {r['train_limit']} images only")
             continue
         runs[(Variant.from_dict(r["variant"]).key, r["profile"])].append(r)
     return runs
@@ -90,8 +93,7 @@ def table(variants: dict) -> str:
 
 
 def _cell(v: dict) -> str:
-    aug = "flip" if v["augmentation"].startswith("flip") else "rotate"
-    return f"{DATASET_NAMES[v['dataset']]} {v['conv_layers']}+{v['pool_layers']} {aug}"
+    return f"{DATASET_NAMES[v['dataset']]} {v['conv_layers']}+{v['pool_layers']} {AUGMENTATIONS[v['augmentation']].geometric}"
 
 
 def build() -> None:

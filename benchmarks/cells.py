@@ -16,7 +16,7 @@ from precision import step_arguments
 from variantlab.augment import augment_online, for_variant
 from variantlab.config import get_profile
 from variantlab.models import build_cnn, conv_channels, pool_positions
-from variantlab.rules import derive
+from variantlab.rules import AUGMENTATIONS, derive
 from variantlab.student import parse_student
 from variantlab.train import autocast_dtype, make_optimizer
 
@@ -76,7 +76,7 @@ def main():
         variant = derive(parse_student(row["dob"], row["roll"], row["program"]))
         seconds = seconds_a_step(variant, profile, device, args.batch, args.steps)
         reference = reference or seconds  # the roster's first row is the reference student
-        aug = "flip" if variant.augmentation.startswith("flip") else "rotate"
+        aug = AUGMENTATIONS[variant.augmentation].geometric
         cell = f"{variant.dataset} {variant.conv_layers}+{variant.pool_layers} {aug} f{variant.first_filters}"
         print(f"{cell:28} {conv_macs(variant, profile) / 1e6:11.1f} {1000 * seconds:10.1f} {seconds / reference:12.2f}",
               flush=True)

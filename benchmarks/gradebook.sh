@@ -5,7 +5,7 @@
 # Order: fast seed 0 of every cell, then seed 1, then the faithful protocol on three non-reference variants
 # (MNIST 3+2 with each augmentation, MNIST 5+1). Every step resumes: finished groups are skipped and
 # unfinished ones continue from their last epoch checkpoint, so the same command picks up after a stop.
-# Then: python benchmarks/baselines.py OUT/fast OUT/faithful
+# Then: .venv/bin/python benchmarks/baselines.py collect OUT/fast OUT/faithful
 set -euo pipefail
 out=${1:?usage: gradebook.sh OUT [VARIANTLAB]}
 variantlab=${2:-.venv/bin/variantlab}

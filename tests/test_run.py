@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -214,7 +215,7 @@ def test_a_roll_number_that_could_name_another_path_is_refused_and_nothing_is_wr
     work.mkdir()
     done = subprocess.run([sys.executable, "-m", "variantlab", "run", "--dob", "18/03/02", "--program", "btech",
                            "--roll", roll.format(tmp=tmp_path)], capture_output=True, text=True, timeout=120, cwd=work)
-    assert done.returncode == 2 and "is not 1 to 32 ASCII letters, digits, '-' or '_'" in done.stderr
+    assert done.returncode == 2 and "is not 3 to 32 ASCII letters, digits, '-' or '_'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert [p.name for p in tmp_path.rglob("*")] == ["work"]
 
@@ -225,7 +226,7 @@ def test_a_folder_in_use_is_refused_at_once(tmp_path):
     with folder_lock(busy):  # held as a running `variantlab run` holds it
         done = cli("run", "--dob", "18/03/02", "--roll", "052", "--program", "btech", "--out", str(busy))
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert f"{busy} is in use by another variantlab run (pid {os.getpid()})" in done.stderr
+    assert f"{busy} is in use by another variantlab run (pid {os.getpid()} on {socket.gethostname()})" in done.stderr
     assert sorted(p.name for p in busy.iterdir()) == [".lock"]
 
 

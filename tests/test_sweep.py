@@ -94,7 +94,8 @@ def test_the_summary_sets_each_result_beside_its_variants_baseline(swept):
     assert float(reference["cnn_baseline"]) == pytest.approx(measured.mean("cnn"))
     assert float(reference["cnn_baseline_std"]) == pytest.approx(measured.sd("cnn"))
     # One epoch on 1,000 images lies far below a full run's spread: flagged, in the CSV and in red in the HTML.
-    assert "cnn more than 3 sd below baseline" in reference["flag"]
+    assert reference["outlier"] == "yes" and "cnn more than 3 sd below baseline" in reference["flag"]
+    assert "this sweep changed cnn.epochs" in reference["flag"]  # said: not the baseline's settings
     assert "<tr class='flag'>" in (out / "class_summary.html").read_text()
     # MNIST, classes 1,3,5,7,9, 3+2, flip: not in the grade book; the closest measured variant is named.
     mnist = rows["B20AI053"]
@@ -130,7 +131,7 @@ def test_hostile_roster_rows_are_invalid_and_the_csv_is_inert(tmp_path):
                       '=1+2052,18/03/02,btech,"=HYPERLINK(""http://example.invalid"",""click"")",@SUM(A1)\n')
     rows = read_roster(roster)
     assert [r.student for r in rows] == [None] * 4
-    assert all("is not 1 to 32 ASCII letters" in r.error for r in rows)
+    assert all("is not 3 to 32 ASCII letters" in r.error for r in rows)
     write_summary(tmp_path / "out", rows, {}, 1, "fast")
     cells = summary(tmp_path / "out")
     assert [c["status"] for c in cells] == ["invalid"] * 4

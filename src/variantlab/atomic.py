@@ -45,7 +45,9 @@ def write_json(path: Path, obj) -> Path:
 def inside(folder: Path, name: str) -> Path:
     """`folder / name`, refused unless it lies within `folder`: names that come from users (roll numbers)
     must never climb out of the output folder or point elsewhere."""
+    if name in ("", ".") or "\0" in name or len(Path(name).parts) != 1 or Path(name).is_absolute() or name == "..":
+        raise UserError(f"{name!r} is not one folder name inside {folder}")
     path = Path(folder) / name
-    if Path(name).is_absolute() or ".." in Path(name).parts or not path.resolve().is_relative_to(Path(folder).resolve()):
-        raise UserError(f"{name!r} would write outside {folder}; names may hold letters, digits, '-' and '_' only")
+    if not path.resolve().is_relative_to(Path(folder).resolve()):
+        raise UserError(f"{name!r} would write outside {folder} (a link leads elsewhere)")
     return path

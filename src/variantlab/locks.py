@@ -6,6 +6,7 @@ the process ends however it ends (`kill -9` included), so a stale lock never blo
 
 import fcntl
 import os
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def folder_lock(folder: Path):
                             "or give another --out") from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
         handle.flush()
         try:
             yield

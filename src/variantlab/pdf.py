@@ -3,7 +3,8 @@ figures scaled to the page and never split, long tables continued with their hea
 
 Rendered from the same blocks as report.md and report.html (report.build_blocks) with fpdf2, pure
 Python: no browser and no system library, so a student with only pip gets it. The fonts are the
-DejaVu faces matplotlib already ships, which cover any name a roster holds.
+DejaVu faces matplotlib already ships: Latin, Greek and Cyrillic names print as written; a name in
+another script shows missing glyphs (the roll number beside it still names the student).
 """
 
 import math
@@ -75,7 +76,7 @@ def table(pdf: FPDF, header: list[str], rows: list[list]) -> None:
     widths = column_widths(pdf, [header, *rows])
     if len(rows) <= SHORT_TABLE and pdf.will_page_break(table_height(pdf, [header, *rows], widths)):
         pdf.add_page()  # a short table stays whole; a long one continues under its repeated header row
-    with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT", line_height=3.6,
+    with pdf.table(col_widths=widths, width=min(sum(widths), pdf.epw), align="LEFT", text_align="LEFT", line_height=3.6,
                    repeat_headings=1, headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
                    padding=0.8) as t:
         for row in [header, *rows]:

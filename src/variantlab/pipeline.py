@@ -71,7 +71,12 @@ def check_out(out: Path, identity: dict) -> None:
         raise UserError(f"output path {out} is a file; give a folder (it is created if missing)")
     config = out / "config.json"
     if config.exists():
-        if json.loads(config.read_text()).get("identity") != identity:
+        try:
+            saved = json.loads(config.read_text()).get("identity")
+        except (ValueError, AttributeError):
+            raise UserError(f"{config} is damaged (not the JSON object a run writes); delete {out} to start "
+                            "again there, or give another --out") from None
+        if saved != identity:
             raise UserError(f"{out} holds a run with other details or settings (other arguments, or an earlier "
                             "version's profile); delete that folder to start again there, or give another --out")
 
@@ -258,6 +263,7 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
     started = time.perf_counter()
     run = open_run(variant, profile, seed, out, train_limit)
     with folder_lock(run.root), Stages(show_progress) as stages:
+        check_out(run.root, run.identity)  # again, under the lock: another run may have claimed the folder
         # fp32 means fp32: CUDA would otherwise run convolutions in TF32.
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = profile.precision != "fp32"
         versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
@@ -289,10 +295,12 @@ def run_training(student: Student, variant: Variant, profile: Profile, *, seed: 
         stages.show("figures and report")
         _, timings["comparison_figures_seconds"] = timed(comparison_figures, variant, cnn_results, aec_results, run)
         timings["before_report_seconds"] = time.perf_counter() - started
-        results = collect_results(student, variant, profile, seed, device, versions, data, cnn_results, ae_results,
-                                  aec_results, timings)
-        _, timings["report_seconds"] = timed(write_report, run.root, results, run.figures)
-        timings["total_seconds"] = time.perf_counter() - started
+        reported = collect_results(student, variant, profile, seed, device, versions, data, cnn_results, ae_results,
+                                   aec_results, timings, train_limit)
+        _, report_seconds = timed(write_report, run.root, reported, run.figures)
+        # The report cannot hold its own writing time; results.json, written after it, does.
+        results = reported | {"timings": timings | {"report_seconds": report_seconds,
+                                                    "total_seconds": time.perf_counter() - started}}
         write_json(run.root / "results.json", results)
         stages.show("done")
     return results
@@ -305,8 +313,9 @@ def comparison_figures(variant: Variant, cnn_results: dict, aec_results: dict, r
 
 
 def collect_results(student: Student, variant: Variant, profile: Profile, seed: int, device: torch.device,
-                    versions: dict, data: Prepared, cnn: dict, ae: dict, aec: dict, timings: dict) -> dict:
-    """results.json's content. `timings` is the run's own dict: stages timed after this call still land in it."""
+                    versions: dict, data: Prepared, cnn: dict, ae: dict, aec: dict, timings: dict,
+                    train_limit: int | None) -> dict:
+    """results.json's content, as the report shows it."""
     subset, val = data.subset, data.val
     aug = data.augmentation
     return {
@@ -322,7 +331,7 @@ def collect_results(student: Student, variant: Variant, profile: Profile, seed: 
                  "augmentation": f"{profile.augmentation}, {aug.noise} noise of strength {aug.strength:g}"
                                  f"{', clipped to [0, 1]' if aug.clip else ', not clipped'}",
                  "images_per_epoch": len(data.train_y)},
-        "cnn": cnn, "autoencoder": ae, "ae_classifier": aec, "timings": timings,
+        "train_limit": train_limit, "cnn": cnn, "autoencoder": ae, "ae_classifier": aec, "timings": dict(timings),
     }
 
 

@@ -51,9 +51,9 @@ def parse_dob(text: str) -> tuple[int, int, int]:
     return day, month, year
 
 
-ROLL_HELP = ("1 to 32 ASCII letters, digits, '-' or '_', ending in three digits (ABC), e.g. B20AI052 or 052; "
-             "it names the run's folder, so nothing else is accepted")
-ROLL_PATTERN = re.compile(r"[A-Za-z0-9_-]{0,29}[0-9]{3}")
+ROLL_HELP = ("3 to 32 ASCII letters, digits, '-' or '_', starting with a letter or digit and ending in three "
+             "digits (ABC), e.g. B20AI052 or 052; it names the run's folder, so nothing else is accepted")
+ROLL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,28}[0-9]{3}|[0-9]{3}")
 
 
 def parse_roll(text: str) -> tuple[str, str]:

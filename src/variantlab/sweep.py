@@ -21,6 +21,7 @@ from variantlab import baselines
 from variantlab.atomic import inside, write_json, write_text
 from variantlab.config import Profile
 from variantlab.errors import UserError
+from variantlab.locks import folder_lock
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
 
@@ -28,7 +29,7 @@ REQUIRED = ("roll", "dob", "program")
 SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cnn_test_accuracy", "ae_classifier_test_accuracy",
                    "cnn_test_accuracy_std", "ae_classifier_test_accuracy_std", "seeds",
                    "baseline_variant", "baseline_own", "cnn_baseline", "cnn_baseline_std", "ae_classifier_baseline",
-                   "ae_classifier_baseline_std", "flag", "report", "error")
+                   "ae_classifier_baseline_std", "outlier", "flag", "report", "error")
 OUTLIER_SDS = 3  # a result this many of its baseline's standard deviations below the baseline's mean is flagged
 # Environment a worker needs to find data the way the driver does (a cluster's nodes have their own).
 FORWARDED_ENV = ("VARIANTLAB_DATA", "VARIANTLAB_OFFLINE", "XDG_CACHE_HOME")
@@ -153,10 +154,12 @@ def sweep(roster: str | Path, *, profile: str = "fast", seeds: int = 1, epochs: 
         group.results = _finished(out / "variants" / group.key)
         if group.results is None:
             todo.append(group)
-    if todo:
-        _run_on_ray(todo, chosen, out, data_dir, train_limit, address, cpus_per_run, gpus_per_run, show_progress,
-                    skipped=len(groups) - len(todo))
-    return write_summary(out, rows, groups, seeds, chosen.name)
+    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out):  # one sweep per folder: two would refuse each other's groups and overwrite the summary
+        if todo:
+            _run_on_ray(todo, chosen, out, data_dir, train_limit, address, cpus_per_run, gpus_per_run, show_progress,
+                        skipped=len(groups) - len(todo))
+        return write_summary(out, rows, groups, seeds, chosen.name)
 
 
 def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, address, cpus_per_run, gpus_per_run,
@@ -216,13 +219,13 @@ def _task_error(e: Exception) -> str:
     return f"{type(cause).__name__}: {cause}".splitlines()[0]
 
 
-def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float]) -> dict:
+def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float], changed: list[str]) -> dict:
     """The student's variant's measured baseline for the sweep's profile, and a flag for a result more
-    than OUTLIER_SDS standard deviations below it."""
+    than OUTLIER_SDS standard deviations below it, saying when the comparison is not like for like."""
     baseline = baselines.for_variant(variant)
     measured = baseline.profiles.get(profile) if baseline else None
     if measured is None:
-        return {"flag": f"no {profile} baseline measured for this dataset and classes"}
+        return {"flag": f"no {profile} baseline measured on this variant or one of its dataset and classes"}
     columns = {"baseline_variant": baseline.key, "baseline_own": "yes" if baseline.own else "no (closest measured)"}
     flags = []
     for model in baselines.MODELS:
@@ -230,8 +233,11 @@ def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float])
         columns |= {f"{model}_baseline": round(measured.mean(model), 6),
                     f"{model}_baseline_std": round(sd, 6) if sd is not None else ""}
         if baselines.below(accuracy[model], measured, model, OUTLIER_SDS):
-            flags.append(f"{model} more than {OUTLIER_SDS} sd below baseline")
-    return columns | {"flag": "; ".join(flags)}
+            whose = "baseline" if baseline.own else "the closest measured variant's baseline"
+            flags.append(f"{model} more than {OUTLIER_SDS} sd below {whose}")
+    if flags and changed:
+        flags.append(f"this sweep changed {', '.join(changed)}: not the baseline's settings")
+    return columns | {"flag": "; ".join(flags), "outlier": "yes" if flags else ""}
 
 
 def spreadsheet_safe(value):
@@ -270,11 +276,12 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
         link = folder / "training"
         if not link.is_symlink():
             link.symlink_to(os.path.relpath(first, folder), target_is_directory=True)
-        for model in ("cnn", "ae_classifier"):
+        for model in baselines.MODELS:
             values = [g.results[model]["test_accuracy"] for g in mine]
             entry[f"{model}_test_accuracy"] = round(statistics.mean(values), 6)
             entry[f"{model}_test_accuracy_std"] = round(statistics.stdev(values), 6) if len(values) > 1 else ""
-        entry |= baseline_columns(mine[0].variant, profile, {m: entry[f"{m}_test_accuracy"] for m in baselines.MODELS})
+        entry |= baseline_columns(mine[0].variant, profile, {m: entry[f"{m}_test_accuracy"] for m in baselines.MODELS},
+                                  mine[0].results.get("changed_settings", []))
         entry |= {"status": "ok", "seeds": len(mine), "report": str((folder / "report.html").relative_to(out))}
         summary.append(entry)
     buffer = io.StringIO()
@@ -319,7 +326,7 @@ def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> s
     for e in summary:
         report = f"<a href='{html.escape(e['report'])}'>report</a>" if e["report"] else ""
         own = {"yes": "this variant", "": ""}.get(e["baseline_own"], f"closest: {e['baseline_variant']}")
-        flagged = " class='flag'" if "below" in e["flag"] else ""
+        flagged = " class='flag'" if e["outlier"] else ""
         body.append(f"<tr{flagged}>" + "".join(f"<td>{v}</td>" for v in (
             e["line"], html.escape(e["roll"]), e["status"], html.escape(e["variant_key"]),
             pct(e["cnn_test_accuracy"]), baseline(e, "cnn"), pct(e["ae_classifier_test_accuracy"]),
@@ -329,12 +336,12 @@ def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> s
     for g in groups.values():
         if g.results:
             stats = per_variant.setdefault(g.variant.key, {"students": len(g.students), "cnn": [], "ae_classifier": []})
-            for model in ("cnn", "ae_classifier"):
+            for model in baselines.MODELS:
                 stats[model].append(g.results[model]["test_accuracy"])
     dist = []
     for key, s in sorted(per_variant.items()):
         cells = [html.escape(key), s["students"], len(s["cnn"])]
-        for model in ("cnn", "ae_classifier"):
+        for model in baselines.MODELS:
             v = s[model]
             spread = f" ± {100 * statistics.stdev(v):.2f}" if len(v) > 1 else ""
             cells.append(f"{100 * statistics.mean(v):.2f}{spread} (min {100 * min(v):.2f}, max {100 * max(v):.2f})")
