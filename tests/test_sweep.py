@@ -58,7 +58,7 @@ def test_one_row_per_roster_row_with_the_right_status(swept):
     assert by_line["8"]["error"] == "missing dob"
     assert by_line["4"]["variant_key"].startswith("mnist-")
     for line in ("2", "3", "4"):
-        assert 0.2 < float(by_line[line]["cnn_test_accuracy"]) <= 1
+        assert 0.4 <= float(by_line[line]["cnn_test_accuracy"]) <= 1  # twice chance, after one short epoch
         assert (out / by_line[line]["report"]).exists()
 
 
