@@ -26,7 +26,7 @@ FIGURES = {
     "ae_classifier_confusion": ("ae_classifier_confusion.png", "AE classifier: confusion matrix on the test set"),
     "ae_classifier_misclassified": ("ae_classifier_misclassified.png", "AE classifier: misclassified test images"),
     "comparison": ("comparison.png", "CNN against AE classifier, per epoch"),
-    "accuracies": ("accuracies.png", "Test accuracies beside this variant's measured baselines"),
+    "accuracies": ("accuracies.png", "Test accuracies beside the measured baselines (named below)"),
 }
 
 
