@@ -61,14 +61,31 @@ def write_marked(pdf: FPDF, text: str, size: float, height: float) -> None:
     pdf.ln(height)
 
 
-def heading(pdf: FPDF, level: int, text: str) -> None:
+def heading(pdf: FPDF, level: int, text: str, following: list[tuple]) -> None:
+    """A heading kept on one page with the start of what it introduces: its paragraphs up to the first
+    short table, or the first lines of anything longer."""
     size = HEADING_SIZES.get(level, 11)
-    if pdf.will_page_break(size + 20):  # never a heading alone at the foot of a page
+    if pdf.will_page_break(size + min(start_height(pdf, following), pdf.eph / 2)):
         pdf.add_page()
     pdf.ln(2 if level > 1 else 0)
     pdf.set_font("body", "B", size)
     pdf.multi_cell(0, size * 0.5, plain(text))
     pdf.ln(1)
+
+
+def start_height(pdf: FPDF, blocks: list[tuple]) -> float:
+    """About how tall the paragraphs after a heading are, with the short table or the figure that ends them."""
+    pdf.set_font("body", "", BODY_SIZE)
+    total = 0.0
+    for block in blocks:
+        if block[0] == "p":
+            total += math.ceil(pdf.get_string_width(plain(block[1])) / pdf.epw) * 4.6 + 1.5
+        elif block[0] == "table" and len(block[2]) <= SHORT_TABLE:
+            pdf.set_font("body", "", TABLE_SIZE)
+            return total + table_height(pdf, [block[1], *block[2]], column_widths(pdf, [block[1], *block[2]]))
+        else:
+            return total + 20
+    return total
 
 
 def table(pdf: FPDF, header: list[str], rows: list[list]) -> None:
@@ -129,9 +146,9 @@ def figure(pdf: FPDF, path: Path, caption: str) -> None:
 def to_pdf(blocks: list[tuple], footer: str, path: Path) -> Path:
     pdf = ReportPDF(footer)
     pdf.add_page()
-    for block in blocks:
+    for i, block in enumerate(blocks):
         if block[0] == "h":
-            heading(pdf, block[1], block[2])
+            heading(pdf, block[1], block[2], blocks[i + 1:i + 4])
         elif block[0] == "p":
             write_marked(pdf, block[1], BODY_SIZE, 4.6)
             pdf.ln(1.5)
