@@ -18,6 +18,7 @@ from pathlib import Path
 
 from variantlab.atomic import write_json, write_text
 from variantlab.baselines import FILE, MODELS, reference_variant
+from variantlab.config import MODELS as TRAINED_MODELS
 from variantlab.config import get_profile
 from variantlab.rules import AUGMENTATIONS, DATASET_NAMES, Variant
 
@@ -58,7 +59,9 @@ def summarise(runs: dict[tuple[str, str], list[dict]]) -> dict:
         entry["profiles"][profile] = {
             "seeds": [r["seed"] for r in group],
             **{m: [r[m]["test_accuracy"] for r in group] for m in MODELS},
-            "seconds": [round(r["timings"]["total_seconds"], 1) for r in group],
+            # Training time summed over each model's epochs: true for a run resumed after a stop too.
+            "seconds": [round(sum(r[m]["train_seconds"] for m in TRAINED_MODELS), 1)
+                        for r in group],
             "machine": "; ".join(sorted({r["device_name"] for r in group})),
             "commits": sorted({r["versions"].get("commit") or "unknown" for r in group}),
         }
@@ -74,7 +77,7 @@ def table(variants: dict) -> str:
     reference_fast = variants.get(reference_variant().key, {}).get("profiles", {}).get("fast")
     reference_seconds = statistics.mean(reference_fast["seconds"]) if reference_fast else None
     lines = ["| cell | variant | fast CNN % | fast AE classifier % | seeds | faithful CNN % | faithful AE classifier % "
-             "| fast s/run | x reference's | faithful s/run |", "|" + "---|" * 10]
+             "| fast training s | x reference's | faithful training s |", "|" + "---|" * 10]
     for key, entry in sorted(variants.items(), key=lambda kv: _cell(kv[1]["variant"])):
         fast, faithful = entry["profiles"].get("fast"), entry["profiles"].get("faithful")
         seconds = statistics.mean(fast["seconds"]) if fast else None

@@ -170,7 +170,7 @@ def baseline_blocks(variant: Variant, cnn: dict, ae: dict, aec: dict) -> list[tu
             ["AE classifier final training accuracy / loss", f"{aec['history'][-1]['train_accuracy']:.4f} / "
              f"{aec['history'][-1]['train_loss']:.4f}", *blank,
              f"{ref['ae_classifier_train_accuracy']:.4f} / {ref['ae_classifier_train_loss']:.4f}"]]
-    measured = "; ".join(f"{name} on {m.machine}, {statistics.mean(m.seconds):.0f} s a run"
+    measured = "; ".join(f"{name} on {m.machine}, {statistics.mean(m.seconds):.0f} s of training a run"
                          for name, m in baseline.profiles.items())
     if not baseline.profiles:
         where = "This is the reference report's variant; no run of it has been measured here yet."
