@@ -128,16 +128,19 @@ def test_hostile_roster_rows_are_invalid_and_the_csv_is_inert(tmp_path):
                       '/tmp/x052,18/03/02,btech,A,B\n'
                       '../x052,18/03/02,btech,A,B\n'
                       '"B20\nAI052",18/03/02,btech,A,B\n'
-                      '=1+2052,18/03/02,btech,"=HYPERLINK(""http://example.invalid"",""click"")",@SUM(A1)\n')
+                      '=1+2052,18/03/02,btech,"=HYPERLINK(""http://example.invalid"",""click"")",@SUM(A1)\n'
+                      '<script>alert(1)</script>052,18/03/02,btech,A,B\n')
     rows = read_roster(roster)
-    assert [r.student for r in rows] == [None] * 4
+    assert [r.student for r in rows] == [None] * 5
     assert all("is not 3 to 32 ASCII letters" in r.error for r in rows)
     write_summary(tmp_path / "out", rows, {}, 1, "fast")
     cells = summary(tmp_path / "out")
-    assert [c["status"] for c in cells] == ["invalid"] * 4
+    assert [c["status"] for c in cells] == ["invalid"] * 5
     assert cells[3]["roll"] == "'=1+2052" and cells[3]["first"].startswith("'=HYPERLINK(")
     assert cells[3]["last"] == "'@SUM(A1)"
     assert not any(c[k][:1] in "=+-@" for c in cells for k in c if c[k])
+    page = (tmp_path / "out" / "class_summary.html").read_text()
+    assert "=HYPERLINK(&quot;http://example.invalid&quot;" in page and "<script>alert" not in page
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "r.csv"]  # nothing written outside --out
 
 

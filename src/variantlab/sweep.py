@@ -319,7 +319,7 @@ def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> s
         sd = f" ± {pct(e[f'{model}_baseline_std'])}" if e[f"{model}_baseline_std"] != "" else ""
         return f"{pct(e[f'{model}_baseline'])}{sd}"
 
-    head = "".join(f"<th>{c}</th>" for c in ("line", "roll", "status", "variant", "CNN %", "CNN baseline %",
+    head = "".join(f"<th>{c}</th>" for c in ("line", "roll", "name", "status", "variant", "CNN %", "CNN baseline %",
                                              "AE classifier %", "AE classifier baseline %", "baseline from", "flag",
                                              "report", "error"))
     body = []
@@ -328,7 +328,8 @@ def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> s
         own = {"yes": "this variant", "": ""}.get(e["baseline_own"], f"closest: {e['baseline_variant']}")
         flagged = " class='flag'" if e["outlier"] else ""
         body.append(f"<tr{flagged}>" + "".join(f"<td>{v}</td>" for v in (
-            e["line"], html.escape(e["roll"]), e["status"], html.escape(e["variant_key"]),
+            e["line"], html.escape(e["roll"]), html.escape(f"{e['first']} {e['last']}".strip()), e["status"],
+            html.escape(e["variant_key"]),
             pct(e["cnn_test_accuracy"]), baseline(e, "cnn"), pct(e["ae_classifier_test_accuracy"]),
             baseline(e, "ae_classifier"), html.escape(own), html.escape(e["flag"]), report,
             html.escape(e["error"]))) + "</tr>")
