@@ -6,12 +6,11 @@ Run: .venv/bin/python benchmarks/cells.py [--device cpu|cuda] [--batch 128] [--s
 """
 
 import csv
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from precision import step_arguments
+from precision import seconds_a_step, step_arguments
 
 from variantlab.augment import augment_online, for_variant
 from variantlab.config import get_profile
@@ -33,7 +32,7 @@ def conv_macs(variant, profile, size: int = 28) -> int:
     return macs
 
 
-def seconds_a_step(variant, profile, device, batch: int, steps: int) -> float:
+def cnn_step_seconds(variant, profile, device, batch: int, steps: int) -> float:
     torch.manual_seed(0)
     model = build_cnn(variant, profile, (1, 28, 28), 5).to(device).to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model.parameters(), profile.cnn)
@@ -51,16 +50,7 @@ def seconds_a_step(variant, profile, device, batch: int, steps: int) -> float:
         loss.backward()
         optimizer.step()
 
-    for _ in range(3):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - started) / steps
+    return seconds_a_step(step, device, steps)
 
 
 def main():
@@ -74,7 +64,7 @@ def main():
     reference = None
     for row in rows:
         variant = derive(parse_student(row["dob"], row["roll"], row["program"]))
-        seconds = seconds_a_step(variant, profile, device, args.batch, args.steps)
+        seconds = cnn_step_seconds(variant, profile, device, args.batch, args.steps)
         reference = reference or seconds  # the roster's first row is the reference student
         aug = AUGMENTATIONS[variant.augmentation].geometric
         cell = f"{variant.dataset} {variant.conv_layers}+{variant.pool_layers} {aug} f{variant.first_filters}"

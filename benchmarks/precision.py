@@ -34,7 +34,12 @@ def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last:
         loss.backward()
         optimizer.step()
 
-    for _ in range(3):
+    return batch / seconds_a_step(step, device, steps)
+
+
+def seconds_a_step(step, device, steps: int, warmup: int = 3) -> float:
+    """Mean wall time of `step()` over `steps` calls after `warmup` unmeasured ones (CUDA synchronised)."""
+    for _ in range(warmup):
         step()
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -43,7 +48,7 @@ def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last:
         step()
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return batch * steps / (time.perf_counter() - started)
+    return (time.perf_counter() - started) / steps
 
 
 def step_arguments(steps: int):

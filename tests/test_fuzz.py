@@ -127,6 +127,14 @@ def test_huge_roster_field_is_refused(tmp_path):
         read_roster(roster)
 
 
+def damaged(data, content: bytes, flips: int) -> bytes:
+    """`content` with up to `flips` bits flipped, then cut anywhere."""
+    mutated = bytearray(content)
+    for _ in range(data.draw(st.integers(0, flips))):
+        mutated[data.draw(st.integers(0, len(mutated) - 1))] ^= 1 << data.draw(st.integers(0, 7))
+    return bytes(mutated[:data.draw(st.integers(0, len(mutated)))])
+
+
 def idx_bytes(shape) -> bytes:
     header = bytes([0, 0, 8, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
     return header + bytes(int(np.prod(shape)))
@@ -136,12 +144,8 @@ def idx_bytes(shape) -> bytes:
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_idx_and_gzip_files(tmp_path, data):
     good = idx_bytes((3, 2, 2))
-    mutated = bytearray(data.draw(st.sampled_from([good, gzip.compress(good)])))
-    for _ in range(data.draw(st.integers(0, 4))):
-        mutated[data.draw(st.integers(0, len(mutated) - 1))] ^= 1 << data.draw(st.integers(0, 7))
-    mutated = mutated[:data.draw(st.integers(0, len(mutated)))]
     path = tmp_path / "file"
-    path.write_bytes(bytes(mutated))
+    path.write_bytes(damaged(data, data.draw(st.sampled_from([good, gzip.compress(good)])), flips=4))
     try:
         array = datasets.parse_idx(datasets.read_content(path), path)
     except UserError as e:
@@ -201,12 +205,8 @@ def checkpoint_bytes(tmp_path_factory):
 @given(st.data())
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_checkpoints(tmp_path, checkpoint_bytes, data):
-    mutated = bytearray(checkpoint_bytes)
-    for _ in range(data.draw(st.integers(0, 3))):
-        mutated[data.draw(st.integers(0, len(mutated) - 1))] ^= 1 << data.draw(st.integers(0, 7))
-    mutated = mutated[:data.draw(st.integers(0, len(mutated)))]
     path = tmp_path / "c.pt"
-    path.write_bytes(bytes(mutated))
+    path.write_bytes(damaged(data, checkpoint_bytes, flips=3))
     try:
         state = load_checkpoint(path)
     except UserError as e:
