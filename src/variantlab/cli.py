@@ -17,7 +17,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 console = Console()
 
 DOB = typer.Option(..., "--dob", help=f"Date of birth, {DOB_HELP}.")
-ROLL = typer.Option(..., "--roll", help="Roll number (B20AI052) or its last three digits (052): letters, digits, - and _.")
+ROLL = typer.Option(..., "--roll", help="Roll number (B20AI052) or its last three digits (052): letters, digits, "
+                    "- and _.")
 PROGRAM = typer.Option(..., "--program", help="btech, mtech or phd (B.Tech, M.Tech, PhD also work).")
 FIRST = typer.Option("", "--first", help="First name, for report titles.")
 LAST = typer.Option("", "--last", help="Last name, for report titles.")

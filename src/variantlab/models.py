@@ -6,10 +6,10 @@ Channels start at the first-layer filters and double up to 64 (10, 20, 40, 64 as
 ReLU after each convolution. Pool placement `last` is the reference's: the last pool after the last
 convolution, a second one (if any) after convolution ceil(n/2). `spread` spaces the pools evenly
 through the stack, after the convolutions nearest to n*i/(p+1), ties toward the input: 4+1 and 5+1
-pool after conv 2, so the widest convolutions run on a quarter of the pixels. Both fit every layout of the rule table on 28x28 and
-32x32 inputs with 5x5 kernels and padding 1 (the reference's: each trims 2 pixels); a layout that
-would shrink an image to nothing is refused with its numbers. The flatten size is computed, never
-typed in.
+pool after conv 2, so the widest convolutions run on a quarter of the pixels. Both fit every layout
+of the rule table on 28x28 and 32x32 inputs with 5x5 kernels and padding 1 (the reference's: each
+trims 2 pixels); a layout that would shrink an image to nothing is refused with its numbers. The
+flatten size is computed, never typed in.
 """
 
 import math

@@ -29,7 +29,7 @@ from variantlab.export import export_classifier
 from variantlab.locks import folder_lock
 from variantlab.models import Inference, build, feature_map_size
 from variantlab.provenance import source_state
-from variantlab.report import FIGURES, baseline_series, write_report
+from variantlab.report import FIGURES, TITLES, baseline_series, write_report
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
 from variantlab.train import autocast_dtype, fit
@@ -359,7 +359,7 @@ def validation_accuracies(model, val, device: torch.device) -> dict:
 
 
 def plot_classifier(name: str, history, metrics, logits, subset: ClassSubset, fig_dir: Path) -> None:
-    title = {"cnn": "CNN", "ae_classifier": "AE classifier"}[name]
+    title = TITLES[name]
     figures.training_curves(history, f"{title}: training", fig_dir / FIGURES[f"{name}_curves"][0])
     figures.confusion(metrics["confusion_matrix"], metrics["confusion_labels"][:len(subset.classes)],
                       metrics["confusion_labels"], f"{title}: test confusion matrix",

@@ -30,6 +30,9 @@ FIGURES = {
 }
 
 
+TITLES = {"cnn": "CNN", "ae_classifier": "AE classifier"}  # the two classifiers, as the report names them
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
@@ -56,7 +59,8 @@ def settings_rows(results: dict) -> list[list[str]]:
         if key == "precision" and results["precision_used"] != value:
             words = f"{results['precision_used']} ran (the profile's {value} runs only where it pays: CUDA, AMX CPUs)"
         mine = [c for c in changed if c == key or c.startswith(f"{key}.")]
-        why = f"**changed for this run** ({', '.join(mine)}): not the profile's choice" if mine else reasons.get(key, "")
+        changed_words = f"**changed for this run** ({', '.join(mine)}): not the profile's choice"
+        why = changed_words if mine else reasons.get(key, "")
         rows.append([key, words, why])
     return rows
 
@@ -136,12 +140,11 @@ def baseline_series(variant: Variant) -> dict[str, dict[str, tuple[float, float 
     baseline = baselines.for_variant(variant)
     if baseline is None:
         return {}
-    titles = {"cnn": "CNN", "ae_classifier": "AE classifier"}
-    series = {baseline_label(baseline, name): {titles[m]: (measured.mean(m), measured.sd(m)) for m in titles}
+    series = {baseline_label(baseline, name): {TITLES[m]: (measured.mean(m), measured.sd(m)) for m in TITLES}
               for name, measured in baseline.profiles.items()}
     if baseline.reference_report:
-        series["reference report"] = {titles[m]: (baseline.reference_report[f"{m}_test_accuracy"], None)
-                                      for m in titles}
+        series["reference report"] = {TITLES[m]: (baseline.reference_report[f"{m}_test_accuracy"], None)
+                                      for m in TITLES}
     return series
 
 
@@ -164,9 +167,11 @@ def baseline_blocks(variant: Variant, cnn: dict, ae: dict, aec: dict) -> list[tu
     if ref:
         rows += [
             ["CNN final training accuracy / loss", f"{cnn['history'][-1]['train_accuracy']:.4f} / "
-             f"{cnn['history'][-1]['train_loss']:.4f}", *blank, f"{ref['cnn_train_accuracy']:.4f} / {ref['cnn_train_loss']:.4f}"],
+             f"{cnn['history'][-1]['train_loss']:.4f}", *blank,
+             f"{ref['cnn_train_accuracy']:.4f} / {ref['cnn_train_loss']:.4f}"],
             ["AE reconstruction loss, first and last epoch", f"{ae['history'][0]['train_loss']:.3f} and "
-             f"{ae['history'][-1]['train_loss']:.3f}", *blank, f"{ref['ae_mse_epoch_1']:.3f} and {ref['ae_mse_last_epoch']:.3f}"],
+             f"{ae['history'][-1]['train_loss']:.3f}", *blank,
+             f"{ref['ae_mse_epoch_1']:.3f} and {ref['ae_mse_last_epoch']:.3f}"],
             ["AE classifier final training accuracy / loss", f"{aec['history'][-1]['train_accuracy']:.4f} / "
              f"{aec['history'][-1]['train_loss']:.4f}", *blank,
              f"{ref['ae_classifier_train_accuracy']:.4f} / {ref['ae_classifier_train_loss']:.4f}"]]

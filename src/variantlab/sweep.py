@@ -26,7 +26,8 @@ from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_student
 
 REQUIRED = ("roll", "dob", "program")
-SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cnn_test_accuracy", "ae_classifier_test_accuracy",
+SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cnn_test_accuracy",
+                   "ae_classifier_test_accuracy",
                    "cnn_test_accuracy_std", "ae_classifier_test_accuracy_std", "seeds",
                    "baseline_variant", "baseline_own", "cnn_baseline", "cnn_baseline_std", "ae_classifier_baseline",
                    "ae_classifier_baseline_std", "outlier", "flag", "report", "error")
@@ -350,7 +351,8 @@ def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> s
     ok = sum(e["status"] == "ok" for e in summary)
     return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Class summary</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccc;padding:4px 8px}}th{{background:#f3f3f3;cursor:pointer}}tr.flag{{background:#fde2e2}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:4px 8px}}th{{background:#f3f3f3;cursor:pointer}}
+tr.flag{{background:#fde2e2}}</style></head><body>
 <h1>Class summary</h1><p>{len(summary)} roster rows: {ok} ok, {sum(e['status'] == 'failed' for e in summary)} failed,
 {sum(e['status'] == 'invalid' for e in summary)} invalid. {len(groups)} training groups ({seeds} seed(s) per variant).
 Each accuracy stands beside its variant's measured baseline (mean ± sd over seeds, from the grade book,
