@@ -6,7 +6,8 @@
                                                           # the table between the markers in docs/VARIANTS.md
 
 Only runs whose settings equal the profile's current ones count; the others are named and left out, so a
-profile change can never leave stale numbers in a student's comparison.
+profile change can never leave stale numbers in a student's comparison. So are runs on part of the training
+set (--train-limit) and runs of uncommitted code. `collect` never overwrites a different run's evidence.
 """
 
 import json
@@ -32,21 +33,41 @@ def collect(sweeps: list[str]) -> None:
     EVIDENCE.mkdir(parents=True, exist_ok=True)
     for sweep in sweeps:
         for results in sorted(Path(sweep).glob("variants/*/results.json")):
-            shutil.copyfile(results, EVIDENCE / f"{results.parent.name}.json")
-            print(f"collected {results.parent.name}")
+            name = results.parent.name
+            config = results.parent / "config.json"
+            identity = json.loads(config.read_text())["identity"] if config.exists() else {}
+            # Older results.json files lack train_limit; the run folder's identity has always held it.
+            limit = json.loads(results.read_text()).get("train_limit", identity.get("train_limit"))
+            if limit:
+                print(f"left out {name}: it trained on the first {limit} images only")
+                continue
+            target = EVIDENCE / f"{name}.json"
+            if target.exists() and target.read_bytes() != results.read_bytes():
+                sys.exit(f"{target} holds another run of {name}; move one of them aside first")
+            shutil.copyfile(results, target)
+            print(f"collected {name}")
 
 
 def load_runs() -> dict[tuple[str, str], list[dict]]:
     runs = defaultdict(list)
+    seen: dict[tuple, str] = {}
     for path in sorted(EVIDENCE.glob("*.json")):
         r = json.loads(path.read_text())
+        if r["versions"].get("dirty"):
+            print(f"left out {path.name}: it ran uncommitted code")
+            continue
         if r["settings"] != get_profile(r["profile"]).to_dict():
             print(f"left out {path.name}: its {r['profile']} settings are not the profile's current ones")
             continue
         if r.get("train_limit"):
             print(f"left out {path.name}: it trained on the first {r['train_limit']} images only")
             continue
-        runs[(Variant.from_dict(r["variant"]).key, r["profile"])].append(r)
+        key = Variant.from_dict(r["variant"]).key
+        if (key, r["profile"], r["seed"]) in seen:
+            sys.exit(f"{path.name} and {seen[key, r['profile'], r['seed']]} are both {r['profile']} seed {r['seed']} "
+                     f"of {key}; keep one")
+        seen[key, r["profile"], r["seed"]] = path.name
+        runs[(key, r["profile"])].append(r)
     return runs
 
 
@@ -63,6 +84,7 @@ def summarise(runs: dict[tuple[str, str], list[dict]]) -> dict:
             "seconds": [round(sum(r[m]["train_seconds"] for m in TRAINED_MODELS), 1)
                         for r in group],
             "machine": "; ".join(sorted({r["device_name"] for r in group})),
+            "test_size": group[0]["data"]["test_size"],
             "commits": sorted({r["versions"].get("commit") or "unknown" for r in group}),
         }
     return variants
@@ -76,8 +98,9 @@ def _stat(values: list[float]) -> str:
 def table(variants: dict) -> str:
     reference_fast = variants.get(reference_variant().key, {}).get("profiles", {}).get("fast")
     reference_seconds = statistics.mean(reference_fast["seconds"]) if reference_fast else None
-    lines = ["| cell | variant | fast CNN % | fast AE classifier % | seeds | faithful CNN % | faithful AE classifier % "
-             "| fast training s | x reference's | faithful training s |", "|" + "---|" * 10]
+    lines = ["| cell | variant | fast CNN % | fast AE classifier % | fast seeds | faithful CNN % "
+             "| faithful AE classifier % | faithful seeds | fast training s | x reference's | faithful training s |",
+             "|" + "---|" * 11]
     for key, entry in sorted(variants.items(), key=lambda kv: _cell(kv[1]["variant"])):
         fast, faithful = entry["profiles"].get("fast"), entry["profiles"].get("faithful")
         seconds = statistics.mean(fast["seconds"]) if fast else None
@@ -86,6 +109,7 @@ def table(variants: dict) -> str:
             _stat(fast["cnn"]) if fast else "", _stat(fast["ae_classifier"]) if fast else "",
             str(len(fast["seeds"])) if fast else "0",
             _stat(faithful["cnn"]) if faithful else "", _stat(faithful["ae_classifier"]) if faithful else "",
+            str(len(faithful["seeds"])) if faithful else "0",
             f"{seconds:.0f}" if seconds else "",
             f"{seconds / reference_seconds:.2f}" if seconds and reference_seconds else "",
             f"{statistics.mean(faithful['seconds']):.0f}" if faithful else ""]) + " |")

@@ -96,6 +96,7 @@ def test_the_summary_sets_each_result_beside_its_variants_baseline(swept):
     # One epoch on 1,000 images lies far below a full run's spread: flagged, in the CSV and in red in the HTML.
     assert reference["outlier"] == "yes" and "cnn more than 3 sd below baseline" in reference["flag"]
     assert "this sweep changed cnn.epochs" in reference["flag"]  # said: not the baseline's settings
+    assert "trained on the first 1000 images only" in reference["flag"]
     assert "<tr class='flag'>" in (out / "class_summary.html").read_text()
     # MNIST, classes 1,3,5,7,9, 3+2, flip: not in the grade book; the closest measured variant is named.
     mnist = rows["B20AI053"]

@@ -2,11 +2,12 @@
 
 `baselines.json` beside this module is generated from the grade-book runs by
 `benchmarks/baselines.py` (docs/VARIANTS.md) and never typed by hand: per variant key, each profile's
-test accuracies per seed, the seconds per run and the machine. The reference report's published
-numbers belong to one variant only, the reference student's, and are shown for it alone.
+test accuracies per seed, the seconds per run, the test set's size and the machine. The reference report's
+published numbers belong to one variant only, the reference student's, and are shown for it alone.
 """
 
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from functools import cache
@@ -42,6 +43,7 @@ class Measured:
     accuracy: dict[str, tuple[float, ...]]  # model -> one value per seed
     seconds: tuple[float, ...]
     machine: str
+    test_size: int
 
     def mean(self, model: str) -> float:
         return statistics.mean(self.accuracy[model])
@@ -49,6 +51,12 @@ class Measured:
     def sd(self, model: str) -> float | None:
         values = self.accuracy[model]
         return statistics.stdev(values) if len(values) > 1 else None
+
+    def spread(self, model: str) -> float:
+        """The sd a new run is judged by: the seeds' own, but never below the test set's sampling error,
+        since one seed has no spread and two can agree to the image by chance."""
+        mean = self.mean(model)
+        return max(self.sd(model) or 0.0, math.sqrt(mean * (1 - mean) / self.test_size))
 
     def words(self, model: str) -> str:
         sd = self.sd(model)
@@ -79,17 +87,19 @@ def _table() -> dict:
 
 def _measured(profile: str, entry: dict) -> Measured:
     return Measured(profile, tuple(entry["seeds"]), {m: tuple(entry[m]) for m in MODELS}, tuple(entry["seconds"]),
-                    entry["machine"])
+                    entry["machine"], entry["test_size"])
 
 
-def for_variant(variant: Variant, table: dict | None = None) -> Baseline | None:
-    """The student's own variant if it was measured; else the closest measured variant with the same
-    dataset and classes; else None."""
+def for_variant(variant: Variant, profile: str | None = None, table: dict | None = None) -> Baseline | None:
+    """The student's own variant if it was measured (under `profile`, when one is named); else the
+    closest so measured variant with the same dataset and classes; else None."""
     table = _table() if table is None else table
     reference = REFERENCE_REPORT if variant.key == reference_variant().key else None
     mine = aspect_values(variant)
     candidates = []
     for key, entry in table.items():
+        if profile is not None and profile not in entry["profiles"]:
+            continue
         theirs = aspect_values(Variant.from_dict(entry["variant"] | {"reasons": {}}))
         if theirs["dataset"] != mine["dataset"] or theirs["classes"] != mine["classes"]:
             continue
@@ -103,6 +113,5 @@ def for_variant(variant: Variant, table: dict | None = None) -> Baseline | None:
 
 
 def below(accuracy: float, measured: Measured, model: str, sds: float = 3.0) -> bool:
-    """True when `accuracy` lies more than `sds` standard deviations below the measured mean."""
-    sd = measured.sd(model)
-    return sd is not None and accuracy < measured.mean(model) - sds * sd
+    """True when `accuracy` lies more than `sds` of the baseline's spreads below its mean."""
+    return accuracy < measured.mean(model) - sds * measured.spread(model)

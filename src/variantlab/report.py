@@ -120,7 +120,7 @@ def build_blocks(results: dict, figures: Path) -> list[tuple]:
               f"layers squeezed to a 32-unit code."),
         ("img", figures / FIGURES["comparison"][0], FIGURES["comparison"][1]),
         ("img", figures / FIGURES["accuracies"][0], FIGURES["accuracies"][1]),
-        *baseline_blocks(variant, cnn, ae, aec),
+        *baseline_blocks(results),
         ("h", 2, "Timings and device"),
         ("table", ["stage", "seconds"], [[k.removesuffix("_seconds"), f"{v:.1f}"] for k, v in results["timings"].items()]),
         ("p", f"Device {results['device_name']} ({results['device']}), precision used {results['precision_used']}, "
@@ -148,8 +148,10 @@ def baseline_series(variant: Variant) -> dict[str, dict[str, tuple[float, float 
     return series
 
 
-def baseline_blocks(variant: Variant, cnn: dict, ae: dict, aec: dict) -> list[tuple]:
+def baseline_blocks(results: dict) -> list[tuple]:
     """This run beside its variant's measured numbers; the reference report's only for the reference variant."""
+    variant = Variant.from_dict(results["variant"])
+    cnn, ae, aec = results["cnn"], results["autoencoder"], results["ae_classifier"]
     baseline = baselines.for_variant(variant)
     values = aspect_values(variant)
     if baseline is None:
@@ -158,7 +160,8 @@ def baseline_blocks(variant: Variant, cnn: dict, ae: dict, aec: dict) -> list[tu
                       "`variantlab run ... --profile faithful` trains the reference solution's protocol on this "
                       "variant; its results.json is the baseline to compare this run with.")]
     ref = baseline.reference_report
-    header = ["measure", "this run", *(baseline_label(baseline, p) for p in baseline.profiles)]
+    this_run = f"this run ({results['settings']['name']}, seed {results['seed']})"
+    header = ["measure", this_run, *(baseline_label(baseline, p) for p in baseline.profiles)]
     header += ["reference report"] if ref else []
     blank = [""] * len(baseline.profiles)
     rows = [[f"{title} test accuracy", pct(run["test_accuracy"]), *(m.words(key) for m in baseline.profiles.values()),
@@ -188,9 +191,15 @@ def baseline_blocks(variant: Variant, cnn: dict, ae: dict, aec: dict) -> list[tu
                  f"with the same dataset and classes, `{baseline.key}`, which differs in: {differs}. "
                  f"Measured {measured}.")
     blocks = [("h", 3, "Against measured baselines"), ("p", where), ("table", header, rows)]
-    if ref:
-        blocks.append(("p", "Training figures are not comparable across profiles when the augmentation differs (the "
-                            "reference's training loss includes std-1.0 noisy copies); test accuracy is."))
+    unlike = [f"changed {', '.join(results['changed_settings'])}"] if results.get("changed_settings") else []
+    unlike += [f"trained on the first {results['train_limit']} images only"] if results.get("train_limit") else []
+    if unlike:
+        blocks.append(("p", f"**Not like for like:** this run {' and '.join(unlike)}; the baselines used the "
+                            "profiles' own settings and every training image."))
+    if ref and results["settings"]["name"] != "faithful":
+        blocks.append(("p", "This run's training accuracy and loss do not compare with the reference report's: the "
+                            "reference (and `faithful`) trained on its images plus copies noised with std 1.0; "
+                            "test accuracy compares."))
     return blocks
 
 

@@ -220,13 +220,14 @@ def _task_error(e: Exception) -> str:
     return f"{type(cause).__name__}: {cause}".splitlines()[0]
 
 
-def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float], changed: list[str]) -> dict:
+def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float], changed: list[str],
+                     train_limit: int | None) -> dict:
     """The student's variant's measured baseline for the sweep's profile, and a flag for a result more
     than OUTLIER_SDS standard deviations below it, saying when the comparison is not like for like."""
-    baseline = baselines.for_variant(variant)
-    measured = baseline.profiles.get(profile) if baseline else None
-    if measured is None:
+    baseline = baselines.for_variant(variant, profile)
+    if baseline is None or profile not in baseline.profiles:
         return {"flag": f"no {profile} baseline measured on this variant or one of its dataset and classes"}
+    measured = baseline.profiles[profile]
     columns = {"baseline_variant": baseline.key, "baseline_own": "yes" if baseline.own else "no (closest measured)"}
     flags = []
     for model in baselines.MODELS:
@@ -236,9 +237,12 @@ def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float],
         if baselines.below(accuracy[model], measured, model, OUTLIER_SDS):
             whose = "baseline" if baseline.own else "the closest measured variant's baseline"
             flags.append(f"{model} more than {OUTLIER_SDS} sd below {whose}")
-    if flags and changed:
+    outlier = "yes" if flags else ""
+    if changed:
         flags.append(f"this sweep changed {', '.join(changed)}: not the baseline's settings")
-    return columns | {"flag": "; ".join(flags), "outlier": "yes" if flags else ""}
+    if train_limit:
+        flags.append(f"trained on the first {train_limit} images only: the baseline used all")
+    return columns | {"flag": "; ".join(flags), "outlier": outlier}
 
 
 def spreadsheet_safe(value):
@@ -282,7 +286,7 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
             entry[f"{model}_test_accuracy"] = round(statistics.mean(values), 6)
             entry[f"{model}_test_accuracy_std"] = round(statistics.stdev(values), 6) if len(values) > 1 else ""
         entry |= baseline_columns(mine[0].variant, profile, {m: entry[f"{m}_test_accuracy"] for m in baselines.MODELS},
-                                  mine[0].results.get("changed_settings", []))
+                                  mine[0].results.get("changed_settings", []), mine[0].results.get("train_limit"))
         entry |= {"status": "ok", "seeds": len(mine), "report": str((folder / "report.html").relative_to(out))}
         summary.append(entry)
     buffer = io.StringIO()
@@ -356,7 +360,8 @@ tr.flag{{background:#fde2e2}}</style></head><body>
 <h1>Class summary</h1><p>{len(summary)} roster rows: {ok} ok, {sum(e['status'] == 'failed' for e in summary)} failed,
 {sum(e['status'] == 'invalid' for e in summary)} invalid. {len(groups)} training groups ({seeds} seed(s) per variant).
 Each accuracy stands beside its variant's measured baseline (mean ± sd over seeds, from the grade book,
-docs/VARIANTS.md); a row more than {OUTLIER_SDS} sd below it is flagged. Click a column header to sort.</p>
+docs/VARIANTS.md); a row more than {OUTLIER_SDS} sd below it is flagged, the sd being the seeds' or, when
+larger, the test set's sampling error (so a one-seed baseline judges too). Click a column header to sort.</p>
 <table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
 <h2>Test accuracy per variant</h2><p>Mean over seeds, ± standard deviation when there are several: what a
 grader compares a student's submitted numbers to.</p>
