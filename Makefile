@@ -18,8 +18,11 @@ run: $(VENV)/.installed
 	bash scripts/ensure-system.sh fashion-mnist
 	$(VARIANTLAB) run --dob 18/03/02 --roll B20AI052 --program btech --first Ayush --last Abrol
 
+# Lint (ruff) and types (mypy on src/) first, as configured in pyproject.toml; then the tests.
 # pytest exits 5 when it collects no tests: that is a failure here, not a pass.
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	bash scripts/ensure-system.sh fashion-mnist chromium poppler
 	if [ -d $(SHARED_MNIST) ]; then $(VARIANTLAB) data import --dataset mnist $(SHARED_MNIST); fi
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from variantlab.config import get_profile, override
+from variantlab.config import RunSpec, get_profile, override
 from variantlab.datasets import load
 from variantlab.evaluate import classification_metrics, predict
 from variantlab.models import Inference
@@ -65,19 +65,19 @@ AEC_ROWS = {
 
 def train_one(model_name, changes, seed, variant, dataset, device, scratch: Path) -> dict:
     """The run's own stages (pipeline.build_model, train_model), one model and what it needs."""
-    profile = override(get_profile("fast"), changes)
-    data = prepare(variant, profile, seed, device, dataset)
+    spec = RunSpec(variant, override(get_profile("fast"), changes), seed)
+    data = prepare(spec, device, dataset)
     started = time.perf_counter()
     autoencoder = None
     if model_name == "ae_classifier":
-        autoencoder = build_model("autoencoder", variant, profile, data)
-        train_model("autoencoder", autoencoder, profile, data, scratch / "autoencoder.pt", settings={})
-    model = build_model(model_name, variant, profile, data, autoencoder)
-    history = train_model(model_name, model, profile, data, scratch / f"{model_name}.pt", settings={})
+        autoencoder = build_model("autoencoder", spec, data)
+        train_model("autoencoder", autoencoder, spec, data, scratch / "autoencoder.pt", identity={})
+    model = build_model(model_name, spec, data, autoencoder)
+    history = train_model(model_name, model, spec, data, scratch / f"{model_name}.pt", identity={})
     seconds = time.perf_counter() - started
     test = {tta: classification_metrics(predict(Inference(model, tta), data.subset.test.images, device),
                                         data.subset.test, data.subset)["test_accuracy"] for tta in (False, True)}
-    return {"val": history[-1]["val_accuracy"], "test": test[False], "test_tta": test[True], "seconds": seconds}
+    return {"val": history[-1].val_accuracy, "test": test[False], "test_tta": test[True], "seconds": seconds}
 
 
 def main():

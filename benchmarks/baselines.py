@@ -7,7 +7,8 @@
 
 Only runs whose settings equal the profile's current ones count; the others are named and left out, so a
 profile change can never leave stale numbers in a student's comparison. So are runs on part of the training
-set (--train-limit) and runs of uncommitted code. `collect` never overwrites a different run's evidence.
+set (--train-limit) and runs of uncommitted code. `collect` names each file by its run (variant key, profile,
+seed) and never overwrites a different run's evidence.
 """
 
 import json
@@ -18,10 +19,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from variantlab.atomic import write_json, write_text
-from variantlab.baselines import FILE, MODELS, reference_variant
-from variantlab.config import MODELS as TRAINED_MODELS
-from variantlab.config import get_profile
-from variantlab.rules import AUGMENTATIONS, DATASET_NAMES, Variant
+from variantlab.baselines import FILE, reference_variant
+from variantlab.config import CLASSIFIERS, get_profile
+from variantlab.errors import UserError
+from variantlab.report import mean_sd
+from variantlab.results import RunResult, from_json, read_results
+from variantlab.rules import AUGMENTATIONS, DATASET_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = ROOT / "docs" / "results" / "gradebook"
@@ -33,69 +36,62 @@ def collect(sweeps: list[str]) -> None:
     EVIDENCE.mkdir(parents=True, exist_ok=True)
     for sweep in sweeps:
         for folder in sorted(Path(sweep).glob("variants/*/")):
-            if not (folder / "results.json").exists():
+            try:
+                r = read_results(folder)
+            except UserError:
                 print(f"left out {folder.name}: not finished")
-        for results in sorted(Path(sweep).glob("variants/*/results.json")):
-            name = results.parent.name
-            config = results.parent / "config.json"
-            identity = json.loads(config.read_text())["identity"] if config.exists() else {}
-            # Older results.json files lack train_limit; the run folder's identity has always held it.
-            limit = json.loads(results.read_text()).get("train_limit", identity.get("train_limit"))
-            if limit:
-                print(f"left out {name}: it trained on the first {limit} images only")
                 continue
+            if r.train_limit:
+                print(f"left out {folder.name}: it trained on the first {r.train_limit} images only")
+                continue
+            name = f"{r.variant.key}-{r.profile.name}-seed{r.seed}"
             target = EVIDENCE / f"{name}.json"
-            if target.exists() and target.read_bytes() != results.read_bytes():
+            if target.exists() and target.read_bytes() != (folder / "results.json").read_bytes():
                 sys.exit(f"{target} holds another run of {name}; move one of them aside first")
-            shutil.copyfile(results, target)
+            shutil.copyfile(folder / "results.json", target)
             print(f"collected {name}")
 
 
-def load_runs() -> dict[tuple[str, str], list[dict]]:
+def load_runs() -> dict[tuple[str, str], list[RunResult]]:
     runs = defaultdict(list)
     seen: dict[tuple, str] = {}
     for path in sorted(EVIDENCE.glob("*.json")):
-        r = json.loads(path.read_text())
-        if r["versions"].get("dirty"):
+        r = from_json(json.loads(path.read_text()))
+        if r.versions.dirty:
             print(f"left out {path.name}: it ran uncommitted code")
             continue
-        if r["settings"] != get_profile(r["profile"]).to_dict():
-            print(f"left out {path.name}: its {r['profile']} settings are not the profile's current ones")
+        if r.profile != get_profile(r.profile.name):
+            print(f"left out {path.name}: its {r.profile.name} settings are not the profile's current ones")
             continue
-        if r.get("train_limit"):
-            print(f"left out {path.name}: it trained on the first {r['train_limit']} images only")
+        if r.train_limit:
+            print(f"left out {path.name}: it trained on the first {r.train_limit} images only")
             continue
-        key = Variant.from_dict(r["variant"]).key
-        if (key, r["profile"], r["seed"]) in seen:
-            sys.exit(f"{path.name} and {seen[key, r['profile'], r['seed']]} are both {r['profile']} seed {r['seed']} "
-                     f"of {key}; keep one")
-        seen[key, r["profile"], r["seed"]] = path.name
-        runs[(key, r["profile"])].append(r)
+        run = (r.variant.key, r.profile.name, r.seed)
+        if run in seen:
+            sys.exit(f"{path.name} and {seen[run]} are both {r.profile.name} seed {r.seed} of {r.variant.key}; "
+                     "keep one")
+        seen[run] = path.name
+        runs[(r.variant.key, r.profile.name)].append(r)
     return runs
 
 
-def summarise(runs: dict[tuple[str, str], list[dict]]) -> dict:
+def summarise(runs: dict[tuple[str, str], list[RunResult]]) -> dict:
     variants: dict[str, dict] = {}
     for (key, profile), group in sorted(runs.items()):
-        group.sort(key=lambda r: r["seed"])
-        entry = variants.setdefault(key, {"variant": {k: v for k, v in group[0]["variant"].items() if k != "reasons"},
-                                          "profiles": {}})
+        group.sort(key=lambda r: r.seed)
+        entry = variants.setdefault(key, {"variant": {k: v for k, v in group[0].variant.to_dict().items()
+                                                      if k != "reasons"}, "profiles": {}})
         entry["profiles"][profile] = {
-            "seeds": [r["seed"] for r in group],
-            **{m: [r[m]["test_accuracy"] for r in group] for m in MODELS},
+            "seeds": [r.seed for r in group],
+            **{m: [r.classifier(m).test_accuracy for r in group] for m in CLASSIFIERS},
             # Training time summed over each model's epochs: true for a run resumed after a stop too.
-            "seconds": [round(sum(r[m]["train_seconds"] for m in TRAINED_MODELS), 1)
+            "seconds": [round(r.cnn.train_seconds + r.autoencoder.train_seconds + r.ae_classifier.train_seconds, 1)
                         for r in group],
-            "machine": "; ".join(sorted({r["device_name"] for r in group})),
-            "test_size": group[0]["data"]["test_size"],
-            "commits": sorted({r["versions"].get("commit") or "unknown" for r in group}),
+            "machine": "; ".join(sorted({r.device_name for r in group})),
+            "test_size": group[0].data.test_size,
+            "commits": sorted({r.versions.commit or "unknown" for r in group}),
         }
     return variants
-
-
-def _stat(values: list[float]) -> str:
-    sd = f" ± {100 * statistics.stdev(values):.2f}" if len(values) > 1 else ""
-    return f"{100 * statistics.mean(values):.2f}{sd}"
 
 
 def table(variants: dict) -> str:
@@ -109,9 +105,9 @@ def table(variants: dict) -> str:
         seconds = statistics.mean(fast["seconds"]) if fast else None
         lines.append("| " + " | ".join([
             _cell(entry["variant"]), f"`{key}`",
-            _stat(fast["cnn"]) if fast else "", _stat(fast["ae_classifier"]) if fast else "",
+            mean_sd(fast["cnn"]) if fast else "", mean_sd(fast["ae_classifier"]) if fast else "",
             str(len(fast["seeds"])) if fast else "0",
-            _stat(faithful["cnn"]) if faithful else "", _stat(faithful["ae_classifier"]) if faithful else "",
+            mean_sd(faithful["cnn"]) if faithful else "", mean_sd(faithful["ae_classifier"]) if faithful else "",
             str(len(faithful["seeds"])) if faithful else "0",
             f"{seconds:.0f}" if seconds else "",
             f"{seconds / reference_seconds:.2f}" if seconds and reference_seconds else "",
@@ -123,7 +119,8 @@ def table(variants: dict) -> str:
 
 
 def _cell(v: dict) -> str:
-    return f"{DATASET_NAMES[v['dataset']]} {v['conv_layers']}+{v['pool_layers']} {AUGMENTATIONS[v['augmentation']].geometric}"
+    move = AUGMENTATIONS[v["augmentation"]].geometric
+    return f"{DATASET_NAMES[v['dataset']]} {v['conv_layers']}+{v['pool_layers']} {move}"
 
 
 def build() -> None:

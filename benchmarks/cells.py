@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from precision import seconds_a_step, step_arguments
 
+from precision import seconds_a_step, step_arguments
 from variantlab.augment import augment_online, for_variant
 from variantlab.config import get_profile
 from variantlab.models import build_cnn, conv_channels, pool_positions

@@ -18,7 +18,7 @@ from variantlab.datasets import load, select_classes, to_float
 
 def rate(batches, device) -> float:
     start, count = time.perf_counter(), 0
-    for x, _, y in batches:
+    for x, _, _ in batches:
         x = x.to(device, non_blocking=True)
         count += 1
     if device.type == "cuda":

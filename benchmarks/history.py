@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from variantlab.config import get_profile  # noqa: E402
+from variantlab.config import get_profile
 
 HISTORY = Path(__file__).resolve().parents[1] / "docs" / "results" / "runs.jsonl"
 ABSENT = object()

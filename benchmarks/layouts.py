@@ -5,9 +5,9 @@ Run: .venv/bin/python benchmarks/layouts.py [--device cpu|cuda] [--batch 128] [-
 """
 
 import torch
+
 from precision import images_per_second, step_arguments
 from throughput import VARIANT
-
 from variantlab.config import get_profile, override
 from variantlab.models import build_cnn
 from variantlab.train import autocast_dtype

@@ -8,8 +8,8 @@ import time
 
 import torch
 import torch.nn.functional as F
-from throughput import VARIANT
 
+from throughput import VARIANT
 from variantlab.config import get_profile
 from variantlab.models import build_cnn
 from variantlab.pipeline import resolve_device

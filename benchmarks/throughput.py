@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from variantlab.augment import expand_static, for_variant
-from variantlab.config import get_profile, override
+from variantlab.config import RunSpec, get_profile, override
 from variantlab.datasets import load, select_classes, to_float
 from variantlab.models import build_cnn
-from variantlab.pipeline import prepare, resolve_device, train_model
+from variantlab.pipeline import build_model, prepare, resolve_device, train_model
 from variantlab.rules import derive
 from variantlab.student import parse_student
 from variantlab.train import autocast_dtype
@@ -59,13 +59,13 @@ def reference_images_per_second(dataset, device, steps: int, profile_name: str =
 def fast_images_per_second(dataset, device, layout: dict) -> tuple[float, str]:
     """One epoch of the fast profile's CNN training through variantlab's `fit`, in the given layout."""
     profile = override(get_profile("fast"), {"cnn.epochs": 1} | layout)
-    data = prepare(VARIANT, profile, 0, device, dataset)
-    torch.manual_seed(0)
-    model = build_cnn(VARIANT, profile, data.in_shape, data.subset.num_outputs)
+    spec = RunSpec(VARIANT, profile, 0)
+    data = prepare(spec, device, dataset)
+    model = build_model("cnn", spec, data)
     with tempfile.TemporaryDirectory() as scratch:
-        history = train_model("cnn", model, profile, data, Path(scratch) / "cnn.pt", settings={})
+        history = train_model("cnn", model, spec, data, Path(scratch) / "cnn.pt", identity={})
     precision = "bf16" if autocast_dtype(device, profile.precision) else "fp32"
-    return len(data.train_y) / history[0]["seconds"], f"batch {profile.cnn.batch_size}, {precision}, channels-last"
+    return len(data.train_y) / history[0].seconds, f"batch {profile.cnn.batch_size}, {precision}, channels-last"
 
 
 def setup(parser: argparse.ArgumentParser):
@@ -89,7 +89,8 @@ def main():
     for name, layout in layouts.items():
         print(f"{name} ({layout['cnn_kernel']}x{layout['cnn_kernel']}, padding {layout['cnn_padding']}, "
               f"pools {layout['cnn_pools']}):")
-        print(f"  {'reference loop (DataLoader, fp32, batch 100, .item() per step):':68}{reference[name]:6.0f} images/s")
+        loop = "reference loop (DataLoader, fp32, batch 100, .item() per step):"
+        print(f"  {loop:68}{reference[name]:6.0f} images/s")
         print(f"  {f'variantlab fit, fast settings ({ours[name][1]}):':68}{ours[name][0]:6.0f} images/s")
         print(f"  ratio, same CNN (the loop alone): {ours[name][0] / reference[name]:.2f}x")
     print("ratio (fast profile, its loop and layout / the reference solution's loop and CNN), "

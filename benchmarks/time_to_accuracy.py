@@ -10,11 +10,11 @@ import tempfile
 from pathlib import Path
 
 import torch
-from throughput import VARIANT, reference_images_per_second, setup
 
-from variantlab.config import get_profile
-from variantlab.evaluate import classification_metrics, predict
+from throughput import VARIANT, reference_images_per_second, setup
 from variantlab.baselines import REFERENCE_REPORT
+from variantlab.config import RunSpec, get_profile
+from variantlab.evaluate import classification_metrics, predict
 from variantlab.models import Inference
 from variantlab.pipeline import build_model, prepare, train_model
 
@@ -26,20 +26,22 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args, device, dataset = setup(parser)
     profile = get_profile("fast")
-    data = prepare(VARIANT, profile, args.seed, device, dataset)
-    model = build_model("cnn", VARIANT, profile, data)
+    spec = RunSpec(VARIANT, profile, args.seed)
+    data = prepare(spec, device, dataset)
+    model = build_model("cnn", spec, data)
     reached = []
 
     def after_epoch(history, weights):
         accuracy = classification_metrics(predict(Inference(weights, data.tta), data.subset.test.images, device),
                                           data.subset.test, data.subset)["test_accuracy"]
-        seconds = sum(h["seconds"] for h in history)
-        print(f"epoch {len(history):2d}: {seconds:7.1f} s of training, test accuracy {100 * accuracy:.2f} %", flush=True)
+        seconds = sum(h.seconds for h in history)
+        print(f"epoch {len(history):2d}: {seconds:7.1f} s of training, test accuracy {100 * accuracy:.2f} %",
+              flush=True)
         if accuracy >= TARGET and not reached:
             reached.append((len(history), seconds))
 
     with tempfile.TemporaryDirectory() as scratch:
-        train_model("cnn", model, profile, data, Path(scratch) / "cnn.pt", settings={}, on_epoch=after_epoch)
+        train_model("cnn", model, spec, data, Path(scratch) / "cnn.pt", identity={}, on_epoch=after_epoch)
     reference_seconds = 15 * 120_000 / reference_images_per_second(dataset, device, 100)
     print(f"device {device}, torch {torch.__version__}, seed {args.seed}, target {100 * TARGET:.2f} %")
     print(f"reference protocol, projected: {reference_seconds:.0f} s (15 epochs x 1,200 steps at its measured rate)")

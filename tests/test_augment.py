@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from variantlab.augment import (Augmentation, add_noise, augment_online, expand_static, for_variant, hflip,
-                                rotate)
+from variantlab.augment import Augmentation, add_noise, augment_online, expand_static, for_variant, hflip, rotate
 from variantlab.batches import DeviceBatches
 from variantlab.datasets import select_classes, to_float
 from variantlab.errors import UserError
@@ -92,7 +91,7 @@ def test_each_sample_once_per_epoch_and_epochs_differ():
     assert not torch.equal(epoch1, epoch2)
     again = torch.cat([y for _, _, y in DeviceBatches(images, labels, 100, gen(3))])
     assert torch.equal(again, epoch1)
-    x, clean, y = next(iter(DeviceBatches(images, labels, 100, gen(3))))
+    x, _, y = next(iter(DeviceBatches(images, labels, 100, gen(3))))
     assert x.dtype == torch.float32 and torch.equal(x, to_float(images[y]))
 
 

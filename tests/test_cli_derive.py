@@ -34,7 +34,8 @@ def test_json_keys_and_types():
     (["--dob", "31/02/03", "--roll", "052", "--program", "btech"], "'31/02/03' is not a real date"),
     (["--dob", "18/13/02", "--roll", "052", "--program", "btech"], "'18/13/02' is not a real date"),
     (["--dob", "18-03", "--roll", "052", "--program", "btech"], "'18-03' is not in the form"),
-    (["--dob", "18/03/02", "--roll", "B20AI05X", "--program", "btech"], "'B20AI05X' is not 3 to 32 ASCII letters, digits"),
+    (["--dob", "18/03/02", "--roll", "B20AI05X", "--program", "btech"],
+     "'B20AI05X' is not 3 to 32 ASCII letters, digits"),
     (["--dob", "18/03/02", "--roll", "B20\nAI052", "--program", "btech"], "'B20\\nAI052' is not"),
     (["--dob", "18/03/02", "--roll", "052", "--program", "bsc"], "'bsc' is not one of"),
 ])

@@ -105,9 +105,10 @@ def test_ae_classifier_modes():
     scratch = build_ae_classifier(variant, (1, 28, 28), 5)
     pretrained = build_ae_classifier(variant, (1, 28, 28), 5, "pretrained", ae)
     frozen = build_ae_classifier(variant, (1, 28, 28), 5, "frozen", ae)
-    for a, b in zip(ae.encoder.parameters(), pretrained.encoder.parameters()):
+    for a, b in zip(ae.encoder.parameters(), pretrained.encoder.parameters(), strict=True):
         assert torch.equal(a, b) and b.requires_grad
-    weights = [(a, b) for (n, a), b in zip(ae.encoder.named_parameters(), scratch.encoder.parameters()) if "weight" in n]
+    weights = [(a, b) for (n, a), b in zip(ae.encoder.named_parameters(), scratch.encoder.parameters(), strict=True)
+               if "weight" in n]
     assert weights and not any(torch.equal(a, b) for a, b in weights)
     assert not any(p.requires_grad for p in frozen.encoder.parameters())
     assert all(p.requires_grad for p in frozen.head.parameters())

@@ -1,6 +1,7 @@
 """`variantlab sweep` on a local Ray with 2 CPUs: grouping, statuses, resuming, the summary."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -89,13 +90,14 @@ def test_the_summary_sets_each_result_beside_its_variants_baseline(swept):
     for r in summary(out):
         rows.setdefault(r["roll"], r)
     reference = rows["B20AI052"]
-    measured = baselines.for_variant(derive(parse_student("18/03/02", "B20AI052", "btech"))).profiles["fast"]
+    measured = baselines.shipped().for_variant(derive(parse_student("18/03/02", "B20AI052", "btech"))).profiles["fast"]
     assert reference["baseline_own"] == "yes" and reference["baseline_variant"] == reference["variant_key"]
     assert float(reference["cnn_baseline"]) == pytest.approx(measured.mean("cnn"), abs=1e-6)  # CSV: 6 decimals
     assert float(reference["cnn_baseline_std"]) == pytest.approx(measured.sd("cnn"), abs=1e-6)
     # One epoch on 1,000 images lies far below a full run's spread: flagged, in the CSV and in red in the HTML.
-    assert reference["outlier"] == "yes" and "cnn more than 3 sd below baseline" in reference["flag"]
-    assert "this sweep changed cnn.epochs" in reference["flag"]  # said: not the baseline's settings
+    assert reference["outlier"] == "yes" and reference["cnn_verdict"] == "below_measured"
+    assert "cnn below_measured: " in reference["flag"] and "more than 3 spreads below fast's" in reference["flag"]
+    assert "this run changed cnn.epochs" in reference["flag"]  # said: not the baseline's settings
     assert "trained on the first 1000 images only" in reference["flag"]
     assert "<tr class='flag'>" in (out / "class_summary.html").read_text()
     # MNIST, classes 1,3,5,7,9, 3+2, flip: not in the grade book; the closest measured variant is named.
@@ -106,11 +108,66 @@ def test_the_summary_sets_each_result_beside_its_variants_baseline(swept):
 
 
 def test_a_second_sweep_trains_nothing(swept):
-    out, first, second, stamps = swept
+    out, _, second, stamps = swept
     assert second.returncode == 1
     assert len(stamps) == 6 and {p: p.stat().st_mtime_ns for p in stamps} == stamps  # no checkpoint rewritten
     assert "2 finished before" in second.stdout  # only the CIFAR-10 group was tried again
     assert [r["status"] for r in summary(out)] == ["ok", "ok", "ok", "failed", "invalid", "invalid", "invalid"]
+
+
+ONE_STUDENT = "roll,dob,program,first,last\nB20AI052,18/03/02,btech,Ayush,Abrol\n"
+QUICK = ["--epochs", "1", "--train-limit", "600"]
+AGAIN = {"epochs": ["--epochs", "2", "--train-limit", "600"], "set": [*QUICK, "--set", "cnn.lr=0.01"],
+         "train_limit": ["--epochs", "1", "--train-limit", "900"], "first": QUICK}
+
+
+@pytest.fixture(scope="module")
+def resweeps(tmp_path_factory, fashion_mnist):
+    """One student swept with quick settings, then again on the same --out with other epochs, another --set
+    and another --train-limit, and finally with the first settings once more."""
+    folder = tmp_path_factory.mktemp("resweep")
+    roster = folder / "class.csv"
+    roster.write_text(ONE_STUDENT)
+    out = folder / "out"
+
+    def swept(args):
+        done = subprocess.run([sys.executable, "-m", "variantlab", "sweep", str(roster), *args, "--out", str(out)],
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+        [row] = summary(out)
+        training = out / "students" / "B20AI052" / "training"
+        return row, json.loads((training / "results.json").read_text()), training.resolve()
+
+    first = swept(QUICK)
+    stamps = {p: p.stat().st_mtime_ns for p in training_files(first[2])}
+    return first, {name: swept(args) for name, args in AGAIN.items()}, stamps
+
+
+def training_files(folder):
+    return list(folder.glob("checkpoints/*.pt"))
+
+
+@pytest.mark.parametrize("name,check", [
+    ("epochs", lambda r: [len(r[m]["history"]) for m in ("cnn", "autoencoder", "ae_classifier")] == [2, 2, 2]),
+    ("set", lambda r: r["settings"]["cnn"]["lr"] == 0.01 and "cnn.lr" in r["changed_settings"]),
+    ("train_limit", lambda r: r["train_limit"] == 900 and r["data"]["train_size"] + r["data"]["val_size"] == 900),
+])
+def test_a_sweep_again_with_other_settings_reports_its_own_training(resweeps, name, check):
+    (_, first_results, first_folder), again, _ = resweeps
+    row, results, folder = again[name]
+    assert check(results) and not check(first_results)  # the student's training is the one asked for
+    assert folder != first_folder and folder.parent == first_folder.parent  # in a folder of its own
+    assert float(row["cnn_test_accuracy"]) == pytest.approx(results["cnn"]["test_accuracy"], abs=1e-6)
+    assert float(row["ae_classifier_test_accuracy"]) == pytest.approx(results["ae_classifier"]["test_accuracy"],
+                                                                      abs=1e-6)
+
+
+def test_a_sweep_again_with_the_first_settings_reuses_the_first_training(resweeps):
+    (first_row, _, first_folder), again, stamps = resweeps
+    row, _, folder = again["first"]
+    assert folder == first_folder and row == first_row
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # not trained again
+    assert len(list(first_folder.parent.iterdir())) == 4  # the first, and one per other setting
 
 
 def test_roster_without_a_required_column_is_refused(tmp_path):
@@ -134,7 +191,7 @@ def test_hostile_roster_rows_are_invalid_and_the_csv_is_inert(tmp_path):
     rows = read_roster(roster)
     assert [r.student for r in rows] == [None] * 5
     assert all("is not 3 to 32 ASCII letters" in r.error for r in rows)
-    write_summary(tmp_path / "out", rows, {}, 1, "fast")
+    write_summary(tmp_path / "out", rows, {}, 1, "fast", baselines.Table({}))
     cells = summary(tmp_path / "out")
     assert [c["status"] for c in cells] == ["invalid"] * 5
     assert cells[3]["roll"] == "'=1+2052" and cells[3]["first"].startswith("'=HYPERLINK(")

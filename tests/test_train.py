@@ -13,7 +13,7 @@ import torch
 
 from variantlab.batches import DeviceBatches
 from variantlab.checkpoint import load_checkpoint
-from variantlab.config import TrainConfig, get_profile
+from variantlab.config import FitSpec, TrainConfig, get_profile
 from variantlab.datasets import select_classes, to_float
 from variantlab.errors import TrainingDiverged, UserError
 from variantlab.models import build_cnn
@@ -24,6 +24,10 @@ from variantlab.train import WeightAverage, evaluate_batches, fit
 VARIANT = derive(parse_student("18/03/02", "B20AI052", "btech"))
 CFG = TrainConfig(epochs=2, batch_size=100, optimizer="adamw", lr=2e-3, weight_decay=0.0, schedule="onecycle",
                   warmup=0.2, label_smoothing=0.0)
+
+
+def classify(cfg: TrainConfig = CFG) -> FitSpec:
+    return FitSpec(cfg, "classify")
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +42,11 @@ def cnn(seed=0):
 
 def test_a_few_epochs_on_real_data_lower_the_loss(small, tmp_path):
     batches = DeviceBatches(small.train.images, small.train.labels, 100, torch.Generator().manual_seed(0))
-    history = fit(cnn(), batches, CFG, task="classify", checkpoint=tmp_path / "c.pt", settings={})
-    assert history[1]["train_loss"] < history[0]["train_loss"] < 1.7  # ln 5 = 1.61 is chance
-    assert history[1]["train_accuracy"] > 0.6
+    history = fit(cnn(), batches, classify(CFG), checkpoint=tmp_path / "c.pt", identity={})
+    assert history[1].train_loss < history[0].train_loss < 1.7  # ln 5 = 1.61 is chance
+    assert history[1].train_accuracy > 0.6
     state = load_checkpoint(tmp_path / "c.pt")  # weights_only=True inside
-    assert state["epoch"] == 2 and state["history"] == history
+    assert state["epoch"] == 2 and state["history"] == [e.to_dict() for e in history]
 
 
 class Interrupted(Exception):
@@ -58,25 +62,25 @@ def test_resume_continues_and_other_settings_are_refused(small, tmp_path):
     def batches():
         return DeviceBatches(small.train.images, small.train.labels, 100, torch.Generator().manual_seed(0))
     straight = cnn()
-    fit(straight, batches(), CFG, task="classify", checkpoint=tmp_path / "a.pt", settings={"k": 1})
+    fit(straight, batches(), classify(CFG), checkpoint=tmp_path / "a.pt", identity={"k": 1})
     with pytest.raises(Interrupted):  # stopped after epoch 1's checkpoint, as Ctrl-C there would
-        fit(cnn(), batches(), CFG, task="classify", checkpoint=tmp_path / "b.pt", settings={"k": 1},
+        fit(cnn(), batches(), classify(CFG), checkpoint=tmp_path / "b.pt", identity={"k": 1},
             on_epoch=stop_after_first_epoch)
     assert load_checkpoint(tmp_path / "b.pt")["epoch"] == 1
     # The checkpoint belongs to the run whose settings wrote it: any other is refused, and nothing changes.
     with pytest.raises(UserError, match="other settings"):
-        fit(cnn(), batches(), CFG, task="classify", checkpoint=tmp_path / "b.pt", settings={"k": 2})
+        fit(cnn(), batches(), classify(CFG), checkpoint=tmp_path / "b.pt", identity={"k": 2})
     assert load_checkpoint(tmp_path / "b.pt")["epoch"] == 1
     # The same settings resume at epoch 2, from other initial weights even, and end where the straight run did.
     resumed = cnn(seed=5)
-    history = fit(resumed, batches(), CFG, task="classify", checkpoint=tmp_path / "b.pt", settings={"k": 1})
-    assert [h["epoch"] for h in history] == [1, 2]
-    for a, b in zip(straight.parameters(), resumed.parameters()):
+    history = fit(resumed, batches(), classify(CFG), checkpoint=tmp_path / "b.pt", identity={"k": 1})
+    assert [h.epoch for h in history] == [1, 2]
+    for a, b in zip(straight.parameters(), resumed.parameters(), strict=True):
         assert torch.equal(a, b)
     # A finished checkpoint is not trained again.
     again = cnn(seed=6)
-    assert len(fit(again, batches(), CFG, task="classify", checkpoint=tmp_path / "a.pt", settings={"k": 1})) == 2
-    for a, b in zip(straight.parameters(), again.parameters()):
+    assert len(fit(again, batches(), classify(CFG), checkpoint=tmp_path / "a.pt", identity={"k": 1})) == 2
+    for a, b in zip(straight.parameters(), again.parameters(), strict=True):
         assert torch.equal(a, b)
 
 
@@ -99,16 +103,16 @@ def test_with_ema_the_average_is_validated_and_delivered(small, tmp_path):
     val = DeviceBatches(small.test.images[:500], small.test.labels[:500], 250, torch.Generator(), shuffle=False)
     cfg = TrainConfig(**{**CFG.__dict__, "ema": 0.9})
     model = cnn()
-    history = fit(model, batches(), cfg, task="classify", checkpoint=tmp_path / "e.pt", settings={}, val=val)
+    history = fit(model, batches(), classify(cfg), checkpoint=tmp_path / "e.pt", identity={}, val=val)
     state = load_checkpoint(tmp_path / "e.pt")
     assert state["average"]["steps"] == 2 * len(batches())
     averaged, raw = state["average"]["module"], state["model"]
     assert all(torch.equal(model.state_dict()[k], averaged[k]) for k in averaged)
     assert not all(torch.equal(raw[k], averaged[k]) for k in raw)
-    assert history[-1]["val_accuracy"] == evaluate_batches(model, val, "classify", False)["val_accuracy"]
+    assert history[-1].val_accuracy == evaluate_batches(model, val, "classify", False)[1]
     # A finished run loaded again delivers the average, not the last weights.
     again = cnn(seed=3)
-    fit(again, batches(), cfg, task="classify", checkpoint=tmp_path / "e.pt", settings={}, val=val)
+    fit(again, batches(), classify(cfg), checkpoint=tmp_path / "e.pt", identity={}, val=val)
     assert all(torch.equal(again.state_dict()[k], averaged[k]) for k in averaged)
 
 
@@ -118,14 +122,14 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_checkpoint(small, tmp_
     model = cnn()
     ckpt = tmp_path / "n.pt"
     fit(model, DeviceBatches(images, small.train.labels[:500], 100, generator, shuffle=False),
-        TrainConfig(**{**CFG.__dict__, "epochs": 1}), task="classify", checkpoint=ckpt, settings={})
+        classify(TrainConfig(**{**CFG.__dict__, "epochs": 1})), checkpoint=ckpt, identity={})
     before = {k: v.clone() for k, v in load_checkpoint(ckpt)["model"].items()}
     poisoned = images.clone()
     poisoned[250, 0, 5, 5] = float("nan")  # batch 3 of 5 without shuffling
     with pytest.raises(TrainingDiverged) as e:
         fit(model, DeviceBatches(poisoned, small.train.labels[:500], 100, generator, shuffle=False),
-            TrainConfig(**{**CFG.__dict__, "epochs": 2}), task="classify", checkpoint=tmp_path / "m.pt",
-            settings={}, label="cnn")
+            classify(TrainConfig(**{**CFG.__dict__, "epochs": 2})), checkpoint=tmp_path / "m.pt", identity={},
+            label="cnn")
     assert (e.value.epoch, e.value.step) == (1, 3)
     assert "cnn: the training loss became nan at epoch 1, step 3" in str(e.value)
     assert not (tmp_path / "m.pt").exists()  # nothing written for the bad epoch
@@ -141,14 +145,14 @@ def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(small, tmp_path):
     def keep_first(history, weights):
         if len(history) == 1:
             shutil.copyfile(ckpt, after_one)
-    fit(cnn(), DeviceBatches(images, labels, 100, torch.Generator(), shuffle=False), two, task="classify",
-        checkpoint=ckpt, settings={}, on_epoch=keep_first)
+    fit(cnn(), DeviceBatches(images, labels, 100, torch.Generator(), shuffle=False), classify(two),
+        checkpoint=ckpt, identity={}, on_epoch=keep_first)
     shutil.copyfile(after_one, ckpt)  # as if killed after epoch 1
     poisoned = images.clone()
     poisoned[420] = float("inf")
     with pytest.raises(TrainingDiverged) as e:
-        fit(cnn(), DeviceBatches(poisoned, labels, 100, torch.Generator(), shuffle=False), two,
-            task="classify", checkpoint=ckpt, settings={})
+        fit(cnn(), DeviceBatches(poisoned, labels, 100, torch.Generator(), shuffle=False), classify(two),
+            checkpoint=ckpt, identity={})
     assert (e.value.epoch, e.value.step) == (2, 5)
     assert f"last good checkpoint ({ckpt}, end of epoch 1)" in str(e.value)
     assert load_checkpoint(ckpt)["epoch"] == 1

@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from variantlab.rules import Variant, derive  # noqa: E402
-from variantlab.student import Student, parse_student  # noqa: E402
+from variantlab.rules import Variant, derive
+from variantlab.student import Student, parse_student
 
 __all__ = ["Student", "Variant", "derive", "parse_student", "run"]
 

@@ -51,3 +51,9 @@ def inside(folder: Path, name: str) -> Path:
     if not path.resolve().is_relative_to(Path(folder).resolve()):
         raise UserError(f"{name!r} would write outside {folder} (a link leads elsewhere)")
     return path
+
+
+def default_out(out: str | Path | None, under: str, name: str) -> Path:
+    """Where a command writes: the folder the user gave, else `under/name` in the working folder (`runs/`,
+    `sweeps/`, `checks/`), `name` refused if it is not one plain folder name."""
+    return Path(out) if out else inside(Path(under), name)

@@ -82,18 +82,17 @@ def data_info(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DA
 
     with user_errors():
         subset = select_classes(load(dataset, data_dir), parse_classes(classes))
-    info = {"dataset": dataset, "source": subset.source, "classes": list(subset.classes),
-            "train_size": len(subset.train.labels), "test_size": len(subset.test.labels),
-            "train_class_counts": subset.class_counts(subset.train),
-            "test_class_counts": subset.class_counts(subset.test)}
+    train, test = subset.class_counts(subset.train), subset.class_counts(subset.test)
     if as_json:
-        typer.echo(json.dumps(info, indent=2))
+        typer.echo(json.dumps({"dataset": dataset, "source": subset.source, "classes": list(subset.classes),
+                               "train_size": len(subset.train.labels), "test_size": len(subset.test.labels),
+                               "train_class_counts": train, "test_class_counts": test}, indent=2))
         return
-    console.print(f"[bold]{dataset}[/] from {info['source']}")
+    console.print(f"[bold]{dataset}[/] from {subset.source}")
     table = Table("class", "train", "test")
-    for name, count in info["train_class_counts"].items():
-        table.add_row(name, str(count), str(info["test_class_counts"][name]))
-    table.add_row("[bold]total", str(info["train_size"]), str(info["test_size"]))
+    for name, count in train.items():
+        table.add_row(name, str(count), str(test[name]))
+    table.add_row("[bold]total", str(len(subset.train.labels)), str(len(subset.test.labels)))
     console.print(table)
 
 
@@ -104,7 +103,7 @@ def data_import(folder: str = typer.Argument(..., help="A folder holding the dat
     from variantlab.datasets import import_folder
 
     with user_errors():
-        target = import_folder(dataset, folder)
+        target = import_folder(dataset, Path(folder))
     typer.echo(f"{dataset}: verified and imported into {target}")
 
 
@@ -129,7 +128,7 @@ def data_show(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DA
         subset = select_classes(load(dataset, data_dir), parse_classes(classes))
     generator = torch.Generator().manual_seed(seed)
     pick = torch.randperm(len(subset.train.labels), generator=generator)[:8]
-    augmentation_grid(to_float(subset.train.images[pick]), aug, generator, out)
+    augmentation_grid(to_float(subset.train.images[pick]), aug, generator, Path(out))
     typer.echo(f"wrote {out}")
 
 
@@ -161,22 +160,22 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
 
     with user_errors():
         try:
-            results = run(dob, roll, program, first, last, profile=profile, seed=seed, epochs=epochs,
+            result = run(dob, roll, program, first, last, profile=profile, seed=seed, epochs=epochs,
                           train_limit=train_limit, device=device, out=out, data_dir=data_dir,
                           settings=parse_settings(settings))
         except TrainingDiverged as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from None
-    folder = Path(results["folder"])
-    console.print(f"CNN test accuracy [bold]{100 * results['cnn']['test_accuracy']:.2f} %[/], "
-                  f"AE classifier [bold]{100 * results['ae_classifier']['test_accuracy']:.2f} %[/], "
-                  f"autoencoder test MSE {results['autoencoder']['test_mse']:.4f}")
-    console.print(f"{results['timings']['total_seconds']:.0f} s on {results['device_name']}; "
+    folder = result.folder or Path(".")
+    console.print(f"CNN test accuracy [bold]{100 * result.cnn.test_accuracy:.2f} %[/], "
+                  f"AE classifier [bold]{100 * result.ae_classifier.test_accuracy:.2f} %[/], "
+                  f"autoencoder test MSE {result.autoencoder.test_mse:.4f}")
+    console.print(f"{result.timings['total_seconds']:.0f} s on {result.device_name}; "
                   f"report: {folder / 'report.html'} and {folder / 'report.pdf'}")
 
 
 @app.command("sweep")
-def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, dob, program, and optional first, last."),
+def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, dob, program, optional first, last."),
               profile: str = typer.Option("fast", "--profile", help="fast or faithful."),
               seeds: int = typer.Option(1, "--seeds", help="Train every variant with seeds 0..N-1."),
               epochs: int = typer.Option(None, "--epochs", help="Epochs for every model (a quick look)."),
@@ -189,18 +188,17 @@ def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, d
               data_dir: str = DATA_DIR,
               settings: list[str] = typer.Option([], "--set", help="Override one profile setting, KEY=VALUE.")):
     """Train a whole class on Ray: each distinct variant once, a report per student, a class summary."""
-    from variantlab.sweep import default_out, sweep
+    from variantlab.sweep import sweep, sweep_out
 
     with user_errors():
         rows = sweep(roster, profile=profile, seeds=seeds, epochs=epochs, train_limit=train_limit, address=address,
                      cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, out=out, data_dir=data_dir,
                      settings=parse_settings(settings))
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "failed", "invalid")}
-    folder = default_out(roster, out)
+    counts = {s: sum(r.status == s for r in rows) for s in ("ok", "failed", "invalid")}
     console.print(f"{len(rows)} students: {counts['ok']} ok, {counts['failed']} failed, {counts['invalid']} invalid; "
-                  f"summary: {folder / 'class_summary.html'}")
+                  f"summary: {sweep_out(roster, out) / 'class_summary.html'}")
     for r in rows:
-        if r["status"] != "ok":
-            console.print(f"  line {r['line']} {r['roll'] or '(no roll)'}: {r['status']}: {r['error']}", highlight=False)
+        if r.status != "ok":
+            console.print(f"  line {r.line} {r.roll or '(no roll)'}: {r.status}: {r.error}", highlight=False)
     if counts["ok"] != len(rows):
         raise typer.Exit(1)

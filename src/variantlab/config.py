@@ -8,10 +8,31 @@ docs/RESULTS.md and docs/VARIANTS.md.
 """
 
 import dataclasses
+import hashlib
+import json
 import math
 from dataclasses import dataclass, fields, replace
+from typing import Literal, get_args
 
 from variantlab.errors import UserError
+from variantlab.rules import Variant
+
+# The run's three models and its two classifiers: every module names them from here.
+ModelName = Literal["cnn", "autoencoder", "ae_classifier"]
+ClassifierName = Literal["cnn", "ae_classifier"]
+MODELS: tuple[ModelName, ...] = get_args(ModelName)
+CLASSIFIERS: tuple[ClassifierName, ...] = get_args(ClassifierName)
+TITLES: dict[ModelName, str] = {"cnn": "CNN", "autoencoder": "Autoencoder", "ae_classifier": "AE classifier"}
+Task = Literal["classify", "reconstruct"]
+TASKS: dict[ModelName, Task] = {"cnn": "classify", "autoencoder": "reconstruct", "ae_classifier": "classify"}
+
+
+def model_name(name: str) -> ModelName:
+    """`name` as one of the three models; anything else is refused, never read as a default."""
+    for known in MODELS:
+        if name == known:
+            return known
+    raise ValueError(f"model {name!r} is not one of: {', '.join(MODELS)}")
 
 
 @dataclass(frozen=True)
@@ -55,10 +76,75 @@ class Profile:
     @classmethod
     def from_dict(cls, d: dict) -> "Profile":
         models = {k: TrainConfig(**d[k]) for k in MODELS}
-        return cls(**d | models)
+        return cls(**LEGACY_LAYOUT | d | models)
+
+    def fit_spec(self, name: ModelName) -> "FitSpec":
+        """How model `name` trains under this profile: the one place that says which settings apply to which
+        model (the autoencoder reconstructs, maybe denoising; only the CNN runs channels-last)."""
+        return FitSpec(getattr(self, name), TASKS[name], self.precision,
+                       channels_last=self.channels_last and name == "cnn",
+                       denoise=self.ae_denoise and name == "autoencoder")
 
 
-MODELS = ("cnn", "autoencoder", "ae_classifier")
+# Settings added after the first results were written, with the values those runs used: the reference's layout.
+LEGACY_LAYOUT = {"cnn_kernel": 5, "cnn_padding": 1, "cnn_pools": "last"}
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """Everything about how one model trains besides its data and where it checkpoints."""
+
+    train: TrainConfig
+    task: Task
+    precision: str = "fp32"
+    channels_last: bool = False
+    denoise: bool = False  # reconstruct the clean image from its noisy copy
+
+    def __post_init__(self):
+        if self.task not in get_args(Task):
+            raise ValueError(f"task {self.task!r} is not one of: {', '.join(get_args(Task))}")
+
+
+def check_train_limit(train_limit: int | None) -> None:
+    if train_limit is not None and train_limit < 1:
+        raise UserError(f"--train-limit {train_limit} must be at least 1")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What decides a run's result: the variant, the profile with every override, the seed and the
+    training-set limit. Runs with equal specs train the same models; a folder or a sweep group is reused
+    only by a run of the same spec."""
+
+    variant: Variant
+    profile: Profile
+    seed: int
+    train_limit: int | None = None
+
+    def __post_init__(self):
+        check_train_limit(self.train_limit)
+
+    def identity(self) -> dict:
+        """As config.json stores it, and as a run's checkpoints are stamped."""
+        return {"variant": {k: v for k, v in self.variant.to_dict().items() if k != "reasons"},
+                "profile": self.profile.to_dict(), "seed": self.seed, "train_limit": self.train_limit}
+
+    @property
+    def digest(self) -> str:
+        """Ten hex digits that differ when anything in the identity does."""
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:10]
+
+    def changed_settings(self) -> list[str]:
+        """The settings that differ from the named profile's (`--set`, `--epochs`): `cnn.lr` for one model's."""
+        base, mine = get_profile(self.profile.name).to_dict(), self.profile.to_dict()
+        changed = []
+        for key, value in mine.items():
+            if isinstance(value, dict):
+                changed += [f"{key}.{k}" for k, v in value.items() if base[key][k] != v]
+            elif base[key] != value:
+                changed.append(key)
+        return changed
+
 CHOICES = {
     "augmentation": ("static", "online"), "cnn_pools": ("last", "spread"), "random_noise": ("uniform", "normal"),
     "precision": ("fp32", "bf16"),
@@ -139,6 +225,16 @@ def get_profile(name: str) -> Profile:
     return PROFILES[name]
 
 
+def make_profile(name: str, epochs: int | None = None, settings: dict | None = None) -> Profile:
+    """The named profile with `--epochs` and `--set` applied, every value checked."""
+    if epochs is not None and epochs < 1:
+        raise UserError(f"--epochs {epochs} must be at least 1")
+    changes = dict(settings or {})
+    if epochs is not None:
+        changes["epochs"] = epochs
+    return override(get_profile(name), changes)
+
+
 def _convert(key: str, text, kind):
     value = _parse(key, text, kind)
     if kind is float and not math.isfinite(value):
@@ -171,7 +267,7 @@ def override(profile: Profile, changes: dict) -> Profile:
     top = {f.name: f.type for f in fields(Profile) if f.name not in MODELS}
     train = {f.name: f.type for f in fields(TrainConfig)}
     updates: dict = {}
-    models = {m: {} for m in MODELS}
+    models: dict[str, dict] = {m: {} for m in MODELS}
     for key, value in changes.items():
         model, _, name = key.rpartition(".")
         if model in MODELS and name in train:

@@ -15,6 +15,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -43,14 +44,14 @@ SPECS = {
     "fashion_mnist": DatasetSpec(
         "fashion_mnist",
         dict(zip(IDX_FILES, ("f4a8712d7a061bf5bd6d2ca38dc4d50a", "9018921c3c673c538a1fc5bad174d6f9",
-                             "8181f5470baa50b63fa0f6fddb340f0a", "15d484375f8d13e6eb1aabb0c3f46965"))),
+                             "8181f5470baa50b63fa0f6fddb340f0a", "15d484375f8d13e6eb1aabb0c3f46965"), strict=True)),
         60_000, 10_000, (1, 28, 28),
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
         "FashionMNIST", ("fashion_mnist", "FashionMNIST/raw"), "idx"),
     "mnist": DatasetSpec(
         "mnist",
         dict(zip(IDX_FILES, ("6bbc9ace898e44ae57da46a324031adb", "a25bea736e30d166cdddb491f175f624",
-                             "2646ac647ad5339dbf082846283269ea", "27ae3e4e09519cfbb04c329615203637"))),
+                             "2646ac647ad5339dbf082846283269ea", "27ae3e4e09519cfbb04c329615203637"), strict=True)),
         60_000, 10_000, (1, 28, 28),
         ("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
          "8 - eight", "9 - nine"),
@@ -59,7 +60,7 @@ SPECS = {
         "cifar10",
         dict(zip(CIFAR_FILES, ("c99cafc152244af753f735de768cd75f", "d4bba439e000b95fd0a9bffe97cbabec",
                                "54ebc095f3ab1f0389bbae665268c751", "634d18415352ddfa80567beed471001a",
-                               "482c414d41f54cd18b22e5b47cb7c3cb", "40351d587109b95175f43aff81a1287e"))),
+                               "482c414d41f54cd18b22e5b47cb7c3cb", "40351d587109b95175f43aff81a1287e"), strict=True)),
         50_000, 10_000, (3, 32, 32),
         ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
         "CIFAR10", ("cifar10", "cifar-10-batches-py", "cifar10/cifar-10-batches-py"), "cifar_python"),
@@ -154,7 +155,7 @@ class ArraysOnly(pickle.Unpickler):
     """Unpickles plain containers and numpy arrays and nothing else: a pickle that names any other
     callable (the way a malicious file runs code) is refused."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ALLOWED: ClassVar = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
                ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
 
@@ -272,6 +273,13 @@ def _download(spec: DatasetSpec) -> Path:
         shutil.rmtree(downloads, ignore_errors=True)  # the cache keeps the verified copy
 
 
+def _download_files(spec: DatasetSpec, folder: Path) -> dict[str, Path]:
+    files = find_files(spec, folder)
+    if files is None:  # import_folder just verified them there: only another process could have moved them
+        raise UserError(f"{folder}: the downloaded {spec.key} files are gone")
+    return files
+
+
 def load(key: str, data_dir: str | Path | None = None) -> Dataset:
     """Find, verify and load a dataset: --data-dir / VARIANTLAB_DATA alone when given, else the
     cache, Debian's package (FashionMNIST), then a download through torchvision."""
@@ -297,7 +305,7 @@ def load(key: str, data_dir: str | Path | None = None) -> Dataset:
     else:
         try:
             folder = _download(spec)
-            return load_folder(key, find_files(spec, folder), f"downloaded by torchvision into {folder}")
+            return load_folder(key, _download_files(spec, folder), f"downloaded by torchvision into {folder}")
         except UserError:
             raise
         except Exception as e:  # no internet shows up as many exception types; all mean "could not download"

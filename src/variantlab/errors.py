@@ -1,5 +1,7 @@
 """The exceptions the command line turns into one clear line instead of a traceback."""
 
+from pathlib import Path
+
 
 class UserError(ValueError):
     """Bad input from a person (details, arguments, files they pointed at); never a bug. Exit 2.
@@ -16,7 +18,7 @@ class TrainingDiverged(RuntimeError):
         super().__init__(epoch, step, value)
         self.epoch, self.step, self.value = epoch, step, value
         self.label = "model"
-        self.checkpoint = None
+        self.checkpoint: Path | None = None
 
     def __str__(self) -> str:
         kept = (f"the last good checkpoint ({self.checkpoint}, end of epoch {self.epoch - 1}) is kept"

@@ -1,15 +1,38 @@
 """Every figure of the report, as PNG files (matplotlib, no display needed)."""
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
 
-from variantlab.atomic import atomic_path  # noqa: E402
-from variantlab.augment import GEOMETRIC, Augmentation, add_noise, geometric  # noqa: E402
+from variantlab.atomic import atomic_path
+from variantlab.augment import GEOMETRIC, Augmentation, add_noise, geometric
+from variantlab.baselines import Judgement
+from variantlab.config import TITLES, ClassifierName
+from variantlab.results import Epoch
+
+# Each figure's file name and caption: the pipeline draws them under these names, the report shows them.
+FIGURES = {
+    "augmentation": ("augmentation.png", "Training-image augmentation, one row per kind"),
+    "cnn_curves": ("cnn_curves.png", "CNN: loss and accuracy per epoch"),
+    "cnn_confusion": ("cnn_confusion.png", "CNN: confusion matrix on the test set"),
+    "cnn_misclassified": ("cnn_misclassified.png", "CNN: misclassified test images"),
+    "autoencoder_curves": ("autoencoder_curves.png", "Autoencoder: reconstruction loss (MSE) per epoch"),
+    "reconstructions": ("reconstructions.png", "Autoencoder: test images and reconstructions, clean and noisy"),
+    "ae_classifier_curves": ("ae_classifier_curves.png", "AE classifier: loss and accuracy per epoch"),
+    "ae_classifier_confusion": ("ae_classifier_confusion.png", "AE classifier: confusion matrix on the test set"),
+    "ae_classifier_misclassified": ("ae_classifier_misclassified.png", "AE classifier: misclassified test images"),
+    "comparison": ("comparison.png", "CNN against AE classifier, per epoch"),
+    "accuracies": ("accuracies.png", "Test accuracies beside the measured baselines (named below)"),
+}
+
+
+def path_of(folder: Path, figure: str) -> Path:
+    return Path(folder) / FIGURES[figure][0]
 
 
 def _save(fig, path: Path) -> Path:
@@ -53,17 +76,18 @@ def augmentation_grid(images: torch.Tensor, aug: Augmentation, generator: torch.
                       "Augmentation, one row per kind", path)
 
 
-def training_curves(history: list[dict], title: str, path: Path) -> Path:
+def training_curves(history: Sequence[Epoch], title: str, path: Path) -> Path:
     """Loss (and accuracy, for classifiers) per epoch, training and validation."""
-    epochs = [h["epoch"] for h in history]
-    has_accuracy = "train_accuracy" in history[0]
+    epochs = [h.epoch for h in history]
+    has_accuracy = history[0].train_accuracy is not None
     fig, axes = plt.subplots(1, 2 if has_accuracy else 1, figsize=(9 if has_accuracy else 4.5, 3.2), squeeze=False)
-    panels = [("loss", "train_loss", "val_loss")] + ([("accuracy", "train_accuracy", "val_accuracy")]
-                                                     if has_accuracy else [])
-    for ax, (name, train_key, val_key) in zip(axes[0], panels):
-        ax.plot(epochs, [h[train_key] for h in history], "o-", label="training")
-        if val_key in history[0]:
-            ax.plot(epochs, [h[val_key] for h in history], "s--", label="validation")
+    panels: list[tuple[str, list, list]] = [("loss", [h.train_loss for h in history], [h.val_loss for h in history])]
+    if has_accuracy:
+        panels.append(("accuracy", [h.train_accuracy for h in history], [h.val_accuracy for h in history]))
+    for ax, (name, train, val) in zip(axes[0], panels, strict=True):
+        ax.plot(epochs, train, "o-", label="training")
+        if val[0] is not None:
+            ax.plot(epochs, val, "s--", label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
@@ -73,21 +97,21 @@ def training_curves(history: list[dict], title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def compare_curves(cnn: list[dict], ae_classifier: list[dict], path: Path) -> Path:
-    """The CNN and the AE classifier on one plot: training loss and accuracy per epoch."""
+def compare_curves(histories: dict[str, Sequence[Epoch]], path: Path) -> Path:
+    """The classifiers on one plot (title -> history): training loss and accuracy per epoch."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for history, label in ((cnn, "CNN"), (ae_classifier, "AE classifier")):
-        epochs = [h["epoch"] for h in history]
-        axes[0].plot(epochs, [h["train_loss"] for h in history], "o-", label=label)
-        axes[1].plot(epochs, [h["train_accuracy"] for h in history], "o-", label=label)
-        if "val_accuracy" in history[0]:
-            axes[1].plot(epochs, [h["val_accuracy"] for h in history], "s--", label=f"{label} (validation)")
-    for ax, name in zip(axes, ("training loss", "accuracy")):
+    for label, history in histories.items():
+        epochs = [h.epoch for h in history]
+        axes[0].plot(epochs, [h.train_loss for h in history], "o-", label=label)
+        axes[1].plot(epochs, [h.train_accuracy for h in history], "o-", label=label)
+        if history[0].val_accuracy is not None:
+            axes[1].plot(epochs, [h.val_accuracy for h in history], "s--", label=f"{label} (validation)")
+    for ax, name in zip(axes, ("training loss", "accuracy"), strict=True):
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle("CNN against AE classifier", fontsize=10)
+    fig.suptitle(" against ".join(histories), fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -99,7 +123,8 @@ def reconstructions(originals: torch.Tensor, rebuilt: torch.Tensor, noisy: torch
                       "Test images and the autoencoder's reconstructions", path)
 
 
-def confusion(matrix: list[list[int]], rows: list[str], columns: list[str], title: str, path: Path) -> Path:
+def confusion(matrix: Sequence[Sequence[int]], rows: Sequence[str], columns: Sequence[str], title: str,
+              path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(1.0 * len(columns) + 2, 0.8 * len(rows) + 1.5))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right", fontsize=8)
@@ -130,6 +155,23 @@ def misclassified(images: torch.Tensor, true_names: list[str], predicted_names: 
     return _save(fig, path)
 
 
+def baseline_series(judgements: Mapping[ClassifierName, Judgement],
+                    reference: Mapping[str, float] | None) -> dict[str, dict[str, tuple[float, float | None]]]:
+    """The accuracies figure's baselines, from the run's judgements (model -> Judgement): label -> model
+    title -> (mean, sd or None); the reference report's numbers where they apply."""
+    series: dict[str, dict[str, tuple[float, float | None]]] = {}
+    for model, judgement in judgements.items():
+        baseline = judgement.baseline
+        if baseline is None:
+            continue
+        for name, measured in baseline.profiles.items():
+            label = f"{name}, {'this variant' if baseline.own else 'closest measured variant'}"
+            series.setdefault(label, {})[TITLES[model]] = (measured.mean(model), measured.sd(model))
+    if reference:
+        series["reference report"] = {TITLES[m]: (reference[f"{m}_test_accuracy"], None) for m in judgements}
+    return series
+
+
 def accuracies(bars: dict[str, float], baselines: dict[str, dict[str, tuple[float, float | None]]],
                path: Path) -> Path:
     """This run's test accuracies beside each baseline's (label -> model -> (mean, sd or None))."""
@@ -142,7 +184,7 @@ def accuracies(bars: dict[str, float], baselines: dict[str, dict[str, tuple[floa
         means = [100 * values[n][0] for n in names]
         errors = [100 * (values[n][1] or 0) for n in names]
         ax.bar(xs, means, width=width, yerr=errors if any(errors) else None, capsize=3, label=label)
-        for x, m in zip(xs, means):
+        for x, m in zip(xs, means, strict=True):
             ax.text(x, m, f"{m:.2f}", ha="center", va="bottom", fontsize=7)
     low = min(v[0] for values in series.values() for v in values.values())
     ax.set_ylim(max(0, 100 * low - 5), 100.5)

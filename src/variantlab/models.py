@@ -12,12 +12,17 @@ trims 2 pixels); a layout that would shrink an image to nothing is refused with 
 flatten size is computed, never typed in.
 """
 
+import itertools
 import math
+from typing import TypeVar, assert_never
 
 import torch
 from torch import nn
 
+from variantlab.config import ModelName
 from variantlab.errors import UserError
+
+M = TypeVar("M", bound=nn.Module)
 
 
 def conv_channels(first_filters: int, conv_layers: int) -> list[int]:
@@ -81,7 +86,7 @@ def encoder_widths(input_size: int, layers: int, code: int = 32) -> list[int]:
 def mlp(widths: list[int], last: nn.Module) -> nn.Sequential:
     """Linear layers through `widths`, ReLU between them and `last` after the final one."""
     layers = []
-    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(widths)):
         layers += [nn.Linear(a, b), last if i == len(widths) - 2 else nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)
 
@@ -92,7 +97,7 @@ class Autoencoder(nn.Module):
     def __init__(self, in_shape: tuple[int, int, int], layers: int, output: str):
         super().__init__()
         widths = encoder_widths(math.prod(in_shape), layers)
-        self.encoder = nn.Sequential(nn.Flatten(), *mlp(widths, nn.ReLU(inplace=True)))
+        self.encoder: nn.Sequential = nn.Sequential(nn.Flatten(), *mlp(widths, nn.ReLU(inplace=True)))
         self.decoder = nn.Sequential(*mlp(widths[::-1], {"relu": nn.ReLU(), "sigmoid": nn.Sigmoid()}[output]),
                                      nn.Unflatten(1, in_shape))
         self.description = f"fully connected {'-'.join(map(str, widths))}, mirrored decoder, {output} output"
@@ -107,7 +112,7 @@ class AEClassifier(nn.Module):
     def __init__(self, in_shape: tuple[int, int, int], layers: int, fc_nodes: int, num_outputs: int):
         super().__init__()
         widths = encoder_widths(math.prod(in_shape), layers)
-        self.encoder = nn.Sequential(nn.Flatten(), *mlp(widths, nn.ReLU(inplace=True)))
+        self.encoder: nn.Sequential = nn.Sequential(nn.Flatten(), *mlp(widths, nn.ReLU(inplace=True)))
         self.head = nn.Sequential(nn.Linear(widths[-1], fc_nodes), nn.ReLU(inplace=True),
                                   nn.Linear(fc_nodes, num_outputs))
         self.description = f"encoder {'-'.join(map(str, widths))}, FC {fc_nodes}, {num_outputs} outputs"
@@ -116,28 +121,37 @@ class AEClassifier(nn.Module):
         return self.head(self.encoder(x))
 
 
-def initialise(model: nn.Module, init: str) -> nn.Module:
+def initialise(model: M, init: str) -> M:
     """He (Kaiming) or Xavier (Glorot) normal on every conv and linear weight; zero biases."""
+    if init not in ("he", "xavier"):
+        raise ValueError(f"init {init!r} is not one of: he, xavier")
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             if init == "he":
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             else:
                 nn.init.xavier_normal_(m.weight)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
     return model
 
 
-def build(name: str, variant, profile, in_shape, num_outputs: int, seed: int,
+def build(name: ModelName, variant, profile, in_shape, num_outputs: int, seed: int,
           autoencoder: "Autoencoder | None" = None) -> nn.Module:
-    """One of the run's three models, its initialisation seeded by `seed` alone, so that a resumed run
-    builds exactly the network it checkpointed."""
-    torch.manual_seed(seed)
-    if name == "cnn":
-        return build_cnn(variant, profile, in_shape, num_outputs)
-    if name == "autoencoder":
-        return build_autoencoder(variant, in_shape, profile.ae_output)
-    return build_ae_classifier(variant, in_shape, num_outputs, profile.ae_classifier_mode, autoencoder)
+    """One of the run's three models, its initialisation seeded by `seed` alone (on a fork of torch's
+    global generator, which is left as it was), so that a resumed run builds exactly the network it
+    checkpointed."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        match name:
+            case "cnn":
+                return build_cnn(variant, profile, in_shape, num_outputs)
+            case "autoencoder":
+                return build_autoencoder(variant, in_shape, profile.ae_output)
+            case "ae_classifier":
+                return build_ae_classifier(variant, in_shape, num_outputs, profile.ae_classifier_mode, autoencoder)
+            case _:
+                assert_never(name)
 
 
 def build_cnn(variant, profile, in_shape, num_outputs: int) -> CNN:
@@ -156,7 +170,11 @@ def build_ae_classifier(variant, in_shape, num_outputs: int, mode: str = "scratc
     """`scratch`: a fresh network (the reference); `pretrained`: the encoder starts from the trained
     autoencoder's and is fine-tuned; `frozen`: the trained encoder is fixed and only the head learns."""
     model = initialise(AEClassifier(in_shape, variant.ae_layers, variant.ae_fc_nodes, num_outputs), variant.init)
+    if mode not in ("scratch", "pretrained", "frozen"):
+        raise ValueError(f"ae_classifier_mode {mode!r} is not one of: scratch, pretrained, frozen")
     if mode != "scratch":
+        if autoencoder is None:
+            raise ValueError(f"ae_classifier_mode {mode!r} needs the trained autoencoder")
         model.encoder.load_state_dict(autoencoder.encoder.state_dict())
     if mode == "frozen":
         model.encoder.requires_grad_(False)

@@ -9,6 +9,7 @@ another script shows missing glyphs (the roll number beside it still names the s
 
 import math
 from pathlib import Path
+from typing import assert_never
 
 import matplotlib
 from fpdf import FPDF
@@ -16,6 +17,7 @@ from fpdf.fonts import FontFace
 from PIL import Image
 
 from variantlab.atomic import atomic_path
+from variantlab.document import Block, Cell, Figure, Heading, Paragraph, Table, plain
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 HEADING_SIZES = {1: 16, 2: 13, 3: 11}
@@ -46,11 +48,6 @@ class ReportPDF(FPDF):
         self.set_text_color(0)
 
 
-def plain(text: str) -> str:
-    """A table cell's text without the two Markdown marks the report uses."""
-    return str(text).replace("**", "").replace("`", "")
-
-
 def write_marked(pdf: FPDF, text: str, size: float, height: float) -> None:
     """A paragraph with the report's marks: **bold** in the bold face, `code` in the mono face."""
     for i, bold_part in enumerate(text.split("**")):
@@ -61,7 +58,7 @@ def write_marked(pdf: FPDF, text: str, size: float, height: float) -> None:
     pdf.ln(height)
 
 
-def heading(pdf: FPDF, level: int, text: str, following: list[tuple]) -> None:
+def heading(pdf: FPDF, level: int, text: str, following: list[Block]) -> None:
     """A heading kept on one page with the start of what it introduces: its paragraphs up to the first
     short table, or the first lines of anything longer."""
     size = HEADING_SIZES.get(level, 11)
@@ -73,22 +70,23 @@ def heading(pdf: FPDF, level: int, text: str, following: list[tuple]) -> None:
     pdf.ln(1)
 
 
-def start_height(pdf: FPDF, blocks: list[tuple]) -> float:
+def start_height(pdf: FPDF, blocks: list[Block]) -> float:
     """About how tall the paragraphs after a heading are, with the short table or the figure that ends them."""
     pdf.set_font("body", "", BODY_SIZE)
     total = 0.0
     for block in blocks:
-        if block[0] == "p":
-            total += math.ceil(pdf.get_string_width(plain(block[1])) / pdf.epw) * 4.6 + 1.5
-        elif block[0] == "table" and len(block[2]) <= SHORT_TABLE:
+        if isinstance(block, Paragraph):
+            total += math.ceil(pdf.get_string_width(plain(block.text)) / pdf.epw) * 4.6 + 1.5
+        elif isinstance(block, Table) and len(block.rows) <= SHORT_TABLE:
             pdf.set_font("body", "", TABLE_SIZE)
-            return total + table_height(pdf, [block[1], *block[2]], column_widths(pdf, [block[1], *block[2]]))
+            cells = [block.header, *block.rows]
+            return total + table_height(pdf, cells, column_widths(pdf, cells))
         else:
             return total + 20
     return total
 
 
-def table(pdf: FPDF, header: list[str], rows: list[list]) -> None:
+def table(pdf: FPDF, header: tuple[str, ...], rows: tuple[tuple[Cell, ...], ...]) -> None:
     pdf.set_font("body", "", TABLE_SIZE)
     widths = column_widths(pdf, [header, *rows])
     if len(rows) <= SHORT_TABLE and pdf.will_page_break(table_height(pdf, [header, *rows], widths)):
@@ -103,26 +101,26 @@ def table(pdf: FPDF, header: list[str], rows: list[list]) -> None:
     pdf.ln(2)
 
 
-def table_height(pdf: FPDF, rows: list[list], widths: list[float]) -> float:
+def table_height(pdf: FPDF, rows: list, widths: list[float]) -> float:
     """About how tall the table will be: each row as many lines as its most wrapped cell."""
-    lines = [max(math.ceil((pdf.get_string_width(plain(c)) + 2) / (w - 1.6)) for c, w in zip(row, widths))
-             for row in rows]
+    lines = [max(math.ceil((pdf.get_string_width(plain(c)) + 2) / (w - 1.6))
+                 for c, w in zip(row, widths, strict=True)) for row in rows]
     return sum(n * 3.6 + 1.6 for n in lines) + 2
 
 
-def column_widths(pdf: FPDF, rows: list[list]) -> list[float]:
+def column_widths(pdf: FPDF, rows: list) -> list[float]:
     """Each column as wide as its longest word allows and its text asks, within the page's width."""
     available = pdf.epw
-    columns = list(zip(*rows))
+    columns = list(zip(*rows, strict=True))
     wanted = [max(pdf.get_string_width(plain(c)) for c in column) + 3 for column in columns]
     narrowest = [max(pdf.get_string_width(word) for c in column for word in plain(c).split() or [""]) + 3
                  for column in columns]
     if sum(wanted) <= available:
         return wanted
     spare = available - sum(narrowest)
-    extra = [w - n for w, n in zip(wanted, narrowest)]
+    extra = [w - n for w, n in zip(wanted, narrowest, strict=True)]
     return [n + spare * e / sum(extra) if spare > 0 else available * n / sum(narrowest)
-            for n, e in zip(narrowest, extra)]
+            for n, e in zip(narrowest, extra, strict=True)]
 
 
 def figure(pdf: FPDF, path: Path, caption: str) -> None:
@@ -143,19 +141,22 @@ def figure(pdf: FPDF, path: Path, caption: str) -> None:
     pdf.ln(2)
 
 
-def to_pdf(blocks: list[tuple], footer: str, path: Path) -> Path:
+def to_pdf(blocks: list[Block], footer: str, path: Path) -> Path:
     pdf = ReportPDF(footer)
     pdf.add_page()
     for i, block in enumerate(blocks):
-        if block[0] == "h":
-            heading(pdf, block[1], block[2], blocks[i + 1:i + 4])
-        elif block[0] == "p":
-            write_marked(pdf, block[1], BODY_SIZE, 4.6)
-            pdf.ln(1.5)
-        elif block[0] == "table":
-            table(pdf, block[1], block[2])
-        else:
-            figure(pdf, block[1], block[2])
+        match block:
+            case Heading(level, text):
+                heading(pdf, level, text, blocks[i + 1:i + 4])
+            case Paragraph(text):
+                write_marked(pdf, text, BODY_SIZE, 4.6)
+                pdf.ln(1.5)
+            case Table(header, rows):
+                table(pdf, header, rows)
+            case Figure(image, caption):
+                figure(pdf, image, caption)
+            case _:
+                assert_never(block)
     with atomic_path(path) as tmp:
         pdf.output(str(tmp))
     return Path(path)

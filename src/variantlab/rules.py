@@ -6,8 +6,9 @@ each aspect the first row whose condition holds wins, so a rule change is a
 one-row change.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from variantlab.student import PROGRAMS, Student
 
@@ -84,7 +85,8 @@ RULES: tuple[Rule, ...] = (
          {"conv_layers": 3, "pool_layers": 2}, "last digit of ABC = {last_digit} < 6 and ABC is odd, {prog}"),
     Rule("feature_extractor", lambda f: f.btech, {"conv_layers": 5, "pool_layers": 1},
          "last digit of ABC = {last_digit} >= 6, {prog}"),
-    Rule("feature_extractor", lambda f: f.abc_even, {"conv_layers": 5, "pool_layers": 2}, "ABC = {abc} is even, {prog}"),
+    Rule("feature_extractor", lambda f: f.abc_even, {"conv_layers": 5, "pool_layers": 2},
+         "ABC = {abc} is even, {prog}"),
     Rule("feature_extractor", lambda f: True, {"conv_layers": 6, "pool_layers": 1}, "ABC = {abc} is odd, {prog}"),
     Rule("first_filters", lambda f: f.btech and f.abc_even, {"first_filters": 10}, "ABC = {abc} is even, {prog}"),
     Rule("first_filters", lambda f: f.btech, {"first_filters": 8}, "ABC = {abc} is odd, {prog}"),
@@ -216,7 +218,7 @@ def derive(student: Student) -> Variant:
     words = facts.words()
     values: dict = {}
     reasons = []
-    for aspect, rule in zip(ASPECTS, deciding_rules(facts)):
+    for aspect, rule in zip(ASPECTS, deciding_rules(facts), strict=True):
         values |= rule.sets
         reasons.append(Reason(aspect, describe(aspect, rule.sets), rule.why.format(**words)))
     return Variant(**values, reasons=tuple(reasons))

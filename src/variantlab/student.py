@@ -36,6 +36,11 @@ class Student:
     def to_dict(self) -> dict:
         return asdict(self) | {"dob": self.dob}
 
+    @classmethod
+    def from_dict(cls, d) -> "Student":
+        return cls(d["day"], d["month"], d["year"], d["roll"], d["abc"], d["program"], d.get("first", ""),
+                   d.get("last", ""))
+
 
 def parse_dob(text: str) -> tuple[int, int, int]:
     match = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})", text.strip())

@@ -1,28 +1,35 @@
-"""A whole class at once on Ray: each distinct (variant, profile, seed) trains once, as one Ray task;
-every student still gets a report of their own, and the class gets a summary.
+"""A whole class at once on Ray: each distinct run (variant, profile with its overrides, seed, training
+limit) trains once, as one Ray task; every student still gets a report of their own, and the class gets
+a summary.
 
 Layout of the output folder:
-  variants/<variant key>-<profile>-seed<S>/   one `variantlab run` folder per group (shared)
-  students/<roll>/report.html, .md, .pdf        each student's report; `training` links to the group
-  class_summary.csv, class_summary.html
+  variants/<variant key>-<profile>-seed<S>-<digest>/   one `variantlab run` folder per group (shared);
+                                                        the digest names the run's whole identity
+  students/<roll>/report.html, .md, .pdf               each student's report; `training` links to the group
+  class_summary.csv, class_summary.html, groups.json
 """
 
 import csv
-import html
 import io
-import json
+import logging
 import os
 import statistics
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from variantlab import baselines
-from variantlab.atomic import inside, write_json, write_text
-from variantlab.config import Profile
+from variantlab.atomic import atomic_path, default_out, inside, write_json, write_text
+from variantlab.baselines import Judgement
+from variantlab.config import CLASSIFIERS, ClassifierName, Profile, RunSpec, check_train_limit, make_profile
+from variantlab.document import Block, Cell, Heading, Link, Paragraph, table, to_html
 from variantlab.errors import UserError
 from variantlab.locks import folder_lock
-from variantlab.rules import Variant, derive
+from variantlab.report import mean_sd, pct, write_report
+from variantlab.results import RunResult, read_results
+from variantlab.rules import derive
 from variantlab.student import Student, parse_student
 
 REQUIRED = ("roll", "dob", "program")
@@ -30,8 +37,8 @@ SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cn
                    "ae_classifier_test_accuracy",
                    "cnn_test_accuracy_std", "ae_classifier_test_accuracy_std", "seeds",
                    "baseline_variant", "baseline_own", "cnn_baseline", "cnn_baseline_std", "ae_classifier_baseline",
-                   "ae_classifier_baseline_std", "outlier", "flag", "report", "error")
-OUTLIER_SDS = 3  # a result this many of its baseline's standard deviations below the baseline's mean is flagged
+                   "ae_classifier_baseline_std", "cnn_verdict", "ae_classifier_verdict", "outlier", "flag", "report",
+                   "error")
 # Environment a worker needs to find data the way the driver does (a cluster's nodes have their own).
 FORWARDED_ENV = ("VARIANTLAB_DATA", "VARIANTLAB_OFFLINE", "XDG_CACHE_HOME")
 
@@ -48,11 +55,13 @@ class Row:
 
 @dataclass
 class Group:
-    key: str  # folder name: variant key, profile, seed
-    variant: Variant
-    seed: int
+    """One training run that serves every student whose variant it is."""
+
+    key: str  # folder name: variant key, profile, seed, digest of the whole identity
+    spec: RunSpec
+    trainee: Student  # the first student it serves: whose details its own run folder records
     students: list[Row] = field(default_factory=list)
-    results: dict | None = None
+    result: RunResult | None = None
     error: str = ""
 
 
@@ -76,7 +85,8 @@ def _rows(reader: csv.DictReader, path: Path) -> list[Row]:
     if missing:
         raise UserError(f"roster {path}: header lacks column(s) {', '.join(missing)}; it needs roll, dob, program "
                         "and may have first, last")
-    rows, seen = [], {}
+    rows: list[Row] = []
+    seen: dict[str, int] = {}
     for record in reader:
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k}
         row = Row(reader.line_num, record.get("roll", ""), record.get("first", ""), record.get("last", ""))
@@ -97,74 +107,77 @@ def _rows(reader: csv.DictReader, path: Path) -> list[Row]:
     return rows
 
 
-def plan_groups(rows: list[Row], profile: str, seeds: int) -> dict[str, Group]:
+def plan_groups(rows: list[Row], profile: Profile, seeds: int, train_limit: int | None) -> dict[str, Group]:
     groups: dict[str, Group] = {}
     for row in rows:
         if row.student is None:
             continue
         variant = derive(row.student)
         for seed in range(seeds):
-            key = f"{variant.key}-{profile}-seed{seed}"
-            groups.setdefault(key, Group(key, variant, seed)).students.append(row)
+            spec = RunSpec(variant, profile, seed, train_limit)
+            key = f"{variant.key}-{profile.name}-seed{seed}-{spec.digest}"
+            groups.setdefault(key, Group(key, spec, row.student)).students.append(row)
     return groups
 
 
-def train_group(student: Student, variant: Variant, profile: Profile, seed: int, out: str, data_dir,
-                train_limit, device: str, threads: int) -> dict:
-    """One Ray task: train a group's models in its own folder (a normal `variantlab run` folder);
-    returns what its results.json holds."""
+def train_group(student: Student, spec: RunSpec, out: str, data_dir, device: str, threads: int) -> RunResult:
+    """One Ray task: train a group's models in its own folder (a normal `variantlab run` folder)."""
     import torch
 
     from variantlab.pipeline import resolve_device, run_training
 
     torch.set_num_threads(threads)
-    return run_training(student, variant, profile, seed=seed, device=resolve_device(device), out=Path(out),
-                        data_dir=data_dir, train_limit=train_limit, show_progress=False)
+    return run_training(student, spec, device=resolve_device(device), out=Path(out), data_dir=data_dir,
+                        show_progress=False)
 
 
-def default_out(roster: str | Path, out: str | Path | None) -> Path:
-    return Path(out) if out else Path("sweeps") / Path(roster).stem
-
-
-def _finished(folder: Path) -> dict | None:
-    path = folder / "results.json"
-    return json.loads(path.read_text()) if path.exists() else None
+def finished(folder: Path, spec: RunSpec) -> RunResult | None:
+    """The group's finished result, if `folder` holds one of exactly this run (else it trains, and a folder
+    holding another run's is refused there by name)."""
+    try:
+        result = read_results(folder)
+    except UserError:  # not there, or damaged: the run resumes from its checkpoints and writes it anew
+        return None
+    same = RunSpec(result.variant, result.profile, result.seed, result.train_limit).identity() == spec.identity()
+    return result if same else None
 
 
 def sweep(roster: str | Path, *, profile: str = "fast", seeds: int = 1, epochs: int | None = None,
           train_limit: int | None = None, address: str | None = None, cpus_per_run: float = 1,
           gpus_per_run: float = 0, out: str | Path | None = None, data_dir=None, settings: dict | None = None,
-          show_progress: bool = True) -> list[dict]:
-    """Train every distinct variant of a roster once per seed on Ray; returns the summary rows."""
-    from variantlab.pipeline import make_profile
-
+          show_progress: bool = True, on_group_done: Callable[[Group], None] | None = None) -> list["SummaryRow"]:
+    """Train every distinct variant of a roster once per seed on Ray; returns the summary rows.
+    `on_group_done(group)` runs in this process as each group's task returns."""
     chosen = make_profile(profile, epochs, settings)
     if seeds < 1:
         raise UserError(f"--seeds {seeds} must be at least 1")
     if cpus_per_run <= 0 or gpus_per_run < 0:
         raise UserError(f"--cpus-per-run {cpus_per_run} must be > 0 and --gpus-per-run {gpus_per_run} >= 0")
-    if train_limit is not None and train_limit < 1:
-        raise UserError(f"--train-limit {train_limit} must be at least 1")
+    check_train_limit(train_limit)
     rows = read_roster(Path(roster))
-    out = default_out(roster, out).resolve()
+    out = sweep_out(roster, out).resolve()
     if out.exists() and not out.is_dir():
         raise UserError(f"output path {out} is a file; give a folder")
-    groups = plan_groups(rows, chosen.name, seeds)
-    todo = []
-    for group in groups.values():
-        group.results = _finished(out / "variants" / group.key)
-        if group.results is None:
-            todo.append(group)
+    groups = plan_groups(rows, chosen, seeds, train_limit)
     out.mkdir(parents=True, exist_ok=True)
     with folder_lock(out):  # one sweep per folder: two would refuse each other's groups and overwrite the summary
+        todo = []
+        for group in groups.values():
+            group.result = finished(out / "variants" / group.key, group.spec)
+            if group.result is None:
+                todo.append(group)
         if todo:
-            _run_on_ray(todo, chosen, out, data_dir, train_limit, address, cpus_per_run, gpus_per_run, show_progress,
-                        skipped=len(groups) - len(todo))
-        return write_summary(out, rows, groups, seeds, chosen.name)
+            _run_on_ray(todo, out, data_dir, address, cpus_per_run, gpus_per_run, show_progress,
+                        skipped=len(groups) - len(todo), on_group_done=on_group_done)
+        return write_summary(out, rows, groups, seeds, chosen.name, baselines.shipped())
 
 
-def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, address, cpus_per_run, gpus_per_run,
-                show_progress: bool, skipped: int) -> None:
+def sweep_out(roster: str | Path, out: str | Path | None) -> Path:
+    return default_out(out, "sweeps", Path(roster).stem)
+
+
+def _run_on_ray(todo: list[Group], out: Path, data_dir, address, cpus_per_run, gpus_per_run, show_progress: bool,
+                skipped: int, on_group_done: Callable[[Group], None] | None) -> None:
     import ray
     from rich.console import Console
     from rich.live import Live
@@ -174,19 +187,18 @@ def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, ad
         # "local" starts a Ray of our own: a bare init would join whatever cluster `ray start` left on this
         # machine, and die with it.
         ray.init(address=address or "local", log_to_driver=False, include_dashboard=False,
-                 logging_level="WARNING", runtime_env={"env_vars": env} if env else None)
+                 logging_level=logging.WARNING, runtime_env={"env_vars": env} if env else None)
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UserError(f"could not start or join {where}: {e}".splitlines()[0]) from None
     try:
         # UserError (bad or missing data, bad settings) is permanent; an OSError may pass on a retry.
-        task = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=2,
-                          retry_exceptions=[OSError])(train_group)
+        task = ray.remote(train_group).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=2,
+                                               retry_exceptions=[OSError])
         device = "cuda" if gpus_per_run > 0 else "cpu"
         threads = max(1, int(cpus_per_run))
-        pending = {task.remote(g.students[0].student, g.variant, profile, g.seed,
-                               str(out / "variants" / g.key), str(data_dir) if data_dir else None, train_limit,
-                               device, threads): g for g in todo}
+        pending = {task.remote(g.trainee, g.spec, str(out / "variants" / g.key),
+                               str(data_dir) if data_dir else None, device, threads): g for g in todo}
         slots = max(1, int(ray.cluster_resources().get("GPU" if gpus_per_run else "CPU", 1)
                            // (gpus_per_run or cpus_per_run)))
         done = failed = 0
@@ -204,11 +216,13 @@ def _run_on_ray(todo: list[Group], profile, out: Path, data_dir, train_limit, ad
                 for ref in ready:
                     group = pending.pop(ref)
                     try:
-                        group.results = ray.get(ref)
+                        group.result = ray.get(ref)
                         done += 1
                     except Exception as e:  # a task's failure is recorded for its students; others carry on
                         group.error = _task_error(e)
                         failed += 1
+                    if on_group_done is not None:
+                        on_group_done(group)
                 live.update(status())
         console.print(status())
     finally:
@@ -220,29 +234,58 @@ def _task_error(e: Exception) -> str:
     return f"{type(cause).__name__}: {cause}".splitlines()[0]
 
 
-def baseline_columns(variant: Variant, profile: str, accuracy: dict[str, float], changed: list[str],
-                     train_limit: int | None) -> dict:
-    """The student's variant's measured baseline for the sweep's profile, and a flag for a result more
-    than OUTLIER_SDS standard deviations below it, saying when the comparison is not like for like."""
-    baseline = baselines.for_variant(variant, profile)
-    if baseline is None or profile not in baseline.profiles:
-        return {"flag": f"no {profile} baseline measured on this variant or one of its dataset and classes"}
-    measured = baseline.profiles[profile]
-    columns = {"baseline_variant": baseline.key, "baseline_own": "yes" if baseline.own else "no (closest measured)"}
-    flags = []
-    for model in baselines.MODELS:
-        sd = measured.sd(model)
-        columns |= {f"{model}_baseline": round(measured.mean(model), 6),
-                    f"{model}_baseline_std": round(sd, 6) if sd is not None else ""}
-        if baselines.below(accuracy[model], measured, model, OUTLIER_SDS):
-            whose = "baseline" if baseline.own else "the closest measured variant's baseline"
-            flags.append(f"{model} more than {OUTLIER_SDS} sd below {whose}")
-    outlier = "yes" if flags else ""
-    if changed:
-        flags.append(f"this sweep changed {', '.join(changed)}: not the baseline's settings")
-    if train_limit:
-        flags.append(f"trained on the first {train_limit} images only: the baseline used all")
-    return columns | {"flag": "; ".join(flags), "outlier": outlier}
+@dataclass(frozen=True)
+class SummaryRow:
+    """One roster row's outcome: its accuracies over seeds, each judged against its variant's baseline."""
+
+    line: int
+    roll: str
+    first: str
+    last: str
+    status: Literal["ok", "failed", "invalid"]
+    error: str = ""
+    variant_key: str = ""
+    accuracy: Mapping[ClassifierName, tuple[float, ...]] = field(default_factory=dict)  # one per seed
+    judgements: Mapping[ClassifierName, Judgement] = field(default_factory=dict)
+    report: str = ""  # relative to the sweep's folder
+
+    @property
+    def seeds(self) -> int:
+        return len(self.accuracy.get("cnn", ()))
+
+    @property
+    def outlier(self) -> bool:
+        return any(j.outlier for j in self.judgements.values())
+
+    @property
+    def flags(self) -> list[str]:
+        """Each outlying model's reason, then every caveat once (or why nothing could be judged)."""
+        flags = [f"{m} {j.verdict}: {j.why}" for m, j in self.judgements.items() if j.outlier]
+        flags += [f"no baseline: {j.why}" for j in list(self.judgements.values())[:1] if j.verdict == "no_baseline"]
+        return flags + list(dict.fromkeys(c for j in self.judgements.values() for c in j.caveats))
+
+    def csv_record(self) -> dict[str, str | int | float]:
+        """The row as the CSV holds it: fractions to six decimals, booleans as yes or empty."""
+        record: dict[str, str | int | float] = dict.fromkeys(SUMMARY_COLUMNS, "")
+        record.update(line=self.line, roll=self.roll, first=self.first, last=self.last, status=self.status,
+                      variant_key=self.variant_key, report=self.report, error=self.error)
+        if self.status != "ok":
+            return record
+        baseline = self.judgements["cnn"].baseline
+        record |= {"seeds": self.seeds, "outlier": "yes" if self.outlier else "", "flag": "; ".join(self.flags)}
+        if baseline is not None:
+            record |= {"baseline_variant": baseline.key, "baseline_own": "yes" if baseline.own else
+                       "no (closest measured)"}
+        for m in CLASSIFIERS:
+            values, judgement = self.accuracy[m], self.judgements[m]
+            record |= {f"{m}_test_accuracy": round(statistics.mean(values), 6),
+                       f"{m}_test_accuracy_std": round(statistics.stdev(values), 6) if len(values) > 1 else "",
+                       f"{m}_verdict": judgement.verdict}
+            if judgement.upper is not None:
+                sd = judgement.upper.measured.sd(m)
+                record |= {f"{m}_baseline": round(judgement.upper.mean, 6),
+                           f"{m}_baseline_std": round(sd, 6) if sd is not None else ""}
+        return record
 
 
 def spreadsheet_safe(value):
@@ -252,119 +295,101 @@ def spreadsheet_safe(value):
     return value
 
 
-def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: int, profile: str) -> list[dict]:
-    """Each student's report, class_summary.csv and class_summary.html; returns the CSV's rows."""
-    from variantlab.report import write_report
+def student_row(row: Row, mine: list[Group], out: Path, profile: str, table: baselines.Table) -> SummaryRow:
+    """A valid roster row's outcome: its report written and linked to its training, or the first failure."""
+    base = SummaryRow(row.line, row.roll, row.first, row.last, "ok", variant_key=mine[0].spec.variant.key)
+    failures = [g.error for g in mine if g.result is None]
+    if failures or row.student is None:
+        return replace(base, status="failed", error=failures[0] if failures else "not trained")
+    runs = [g.result for g in mine if g.result is not None]
+    folder = inside(out / "students", row.roll)
+    group = out / "variants" / mine[0].key
+    # The group's training, reported for this student: their details, their reasons.
+    own = replace(runs[0], student=row.student, variant=derive(row.student))
+    write_report(folder, own, group / "figures", baselines.judge_run(own, table))
+    link_training(folder, group)
+    accuracy = {m: tuple(r.classifier(m).test_accuracy for r in runs) for m in CLASSIFIERS}
+    judgements = {m: baselines.judge(own.variant, m, statistics.mean(accuracy[m]), table, profile=profile,
+                                     changed_settings=own.changed_settings, train_limit=own.train_limit)
+                  for m in CLASSIFIERS}
+    return replace(base, accuracy=accuracy, judgements=judgements,
+                   report=(folder / "report.html").relative_to(out).as_posix())
 
+
+def link_training(folder: Path, group: Path) -> None:
+    """`folder/training` -> the group's run folder, replaced atomically when it pointed at another."""
+    link, target = folder / "training", Path(os.path.relpath(group, folder))
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return
+    with atomic_path(link) as tmp:
+        tmp.unlink()
+        tmp.symlink_to(target, target_is_directory=True)
+
+
+def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: int, profile: str,
+                  table: baselines.Table) -> list[SummaryRow]:
+    """Each student's report, class_summary.csv, class_summary.html and groups.json; returns the rows."""
     by_roll: dict[str, list[Group]] = {}
     for group in groups.values():
         for row in group.students:
             by_roll.setdefault(row.roll, []).append(group)
-    summary = []
-    for row in rows:
-        entry = dict.fromkeys(SUMMARY_COLUMNS, "") | {"line": row.line, "roll": row.roll, "first": row.first,
-                                                      "last": row.last}
-        if row.student is None:
-            summary.append(entry | {"status": "invalid", "error": row.error})
-            continue
-        mine = sorted(by_roll[row.roll], key=lambda g: g.seed)
-        entry["variant_key"] = mine[0].variant.key
-        errors = [g.error for g in mine if g.results is None]
-        if errors:
-            summary.append(entry | {"status": "failed", "error": errors[0]})
-            continue
-        folder = inside(out / "students", row.roll)
-        first = out / "variants" / mine[0].key
-        # The group's training, reported for this student: their details, their reasons.
-        report_results = mine[0].results | {"student": row.student.to_dict(), "variant": derive(row.student).to_dict()}
-        write_report(folder, report_results, first / "figures")
-        link = folder / "training"
-        if not link.is_symlink():
-            link.symlink_to(os.path.relpath(first, folder), target_is_directory=True)
-        for model in baselines.MODELS:
-            values = [g.results[model]["test_accuracy"] for g in mine]
-            entry[f"{model}_test_accuracy"] = round(statistics.mean(values), 6)
-            entry[f"{model}_test_accuracy_std"] = round(statistics.stdev(values), 6) if len(values) > 1 else ""
-        entry |= baseline_columns(mine[0].variant, profile, {m: entry[f"{m}_test_accuracy"] for m in baselines.MODELS},
-                                  mine[0].results.get("changed_settings", []), mine[0].results.get("train_limit"))
-        entry |= {"status": "ok", "seeds": len(mine), "report": str((folder / "report.html").relative_to(out))}
-        summary.append(entry)
+    summary = [student_row(row, sorted(by_roll[row.roll], key=lambda g: g.spec.seed), out, profile, table)
+               if row.student else SummaryRow(row.line, row.roll, row.first, row.last, "invalid", error=row.error)
+               for row in rows]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS)
     writer.writeheader()
-    writer.writerows([{k: spreadsheet_safe(v) for k, v in entry.items()} for entry in summary])
+    writer.writerows([{k: spreadsheet_safe(v) for k, v in entry.csv_record().items()} for entry in summary])
     write_text(out / "class_summary.csv", buffer.getvalue())
-    write_json(out / "groups.json", {k: {"students": [r.roll for r in g.students], "seed": g.seed,
-                                         "status": "ok" if g.results else "failed", "error": g.error}
+    write_json(out / "groups.json", {k: {"students": [r.roll for r in g.students], "seed": g.spec.seed,
+                                         "status": "ok" if g.result else "failed", "error": g.error}
                                      for k, g in groups.items()})
-    write_text(out / "class_summary.html", summary_html(summary, groups, seeds))
+    write_text(out / "class_summary.html", to_html(summary_blocks(summary, groups, seeds), wide=True))
     return summary
 
 
-SORT_SCRIPT = """<script>
-document.querySelectorAll('table.sortable th').forEach((th, col) => th.addEventListener('click', () => {
-  const body = th.closest('table').tBodies[0];
-  const rows = [...body.rows];
-  const asc = th.dataset.asc !== 'true';
-  th.dataset.asc = asc;
-  const key = r => { const t = r.cells[col].innerText; const n = parseFloat(t); return isNaN(n) ? t : n; };
-  rows.sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * (asc ? 1 : -1));
-  rows.forEach(r => body.appendChild(r));
-}));
-</script>"""
-
-
-def summary_html(summary: list[dict], groups: dict[str, Group], seeds: int) -> str:
-    def pct(x):
-        return f"{100 * x:.2f}" if x != "" else ""
-
-    def baseline(e, model):
-        if e[f"{model}_baseline"] == "":
+def summary_blocks(summary: list[SummaryRow], groups: dict[str, Group], seeds: int) -> list[Block]:
+    def baseline_cell(e: SummaryRow, model: ClassifierName) -> str:
+        judgement = e.judgements.get(model)
+        if judgement is None or judgement.upper is None:
             return ""
-        sd = f" ± {pct(e[f'{model}_baseline_std'])}" if e[f"{model}_baseline_std"] != "" else ""
-        return f"{pct(e[f'{model}_baseline'])}{sd}"
+        return mean_sd(judgement.upper.measured.accuracy[model])
 
-    head = "".join(f"<th>{c}</th>" for c in ("line", "roll", "name", "status", "variant", "CNN %", "CNN baseline %",
-                                             "AE classifier %", "AE classifier baseline %", "baseline from", "flag",
-                                             "report", "error"))
-    body = []
-    for e in summary:
-        report = f"<a href='{html.escape(e['report'])}'>report</a>" if e["report"] else ""
-        own = {"yes": "this variant", "": ""}.get(e["baseline_own"], f"closest: {e['baseline_variant']}")
-        flagged = " class='flag'" if e["outlier"] else ""
-        body.append(f"<tr{flagged}>" + "".join(f"<td>{v}</td>" for v in (
-            e["line"], html.escape(e["roll"]), html.escape(f"{e['first']} {e['last']}".strip()), e["status"],
-            html.escape(e["variant_key"]),
-            pct(e["cnn_test_accuracy"]), baseline(e, "cnn"), pct(e["ae_classifier_test_accuracy"]),
-            baseline(e, "ae_classifier"), html.escape(own), html.escape(e["flag"]), report,
-            html.escape(e["error"]))) + "</tr>")
-    per_variant: dict[str, dict] = {}
+    def baseline_from(e: SummaryRow) -> str:
+        baseline = e.judgements["cnn"].baseline if e.judgements else None
+        return "" if baseline is None else "this variant" if baseline.own else f"closest: {baseline.key}"
+
+    cells: list[list[Cell]] = [
+        [str(e.line), e.roll, f"{e.first} {e.last}".strip(), e.status, e.variant_key,
+         mean_sd(e.accuracy["cnn"]) if e.accuracy else "", baseline_cell(e, "cnn"),
+         mean_sd(e.accuracy["ae_classifier"]) if e.accuracy else "", baseline_cell(e, "ae_classifier"),
+         baseline_from(e), "; ".join(e.flags), Link("report", e.report) if e.report else "", e.error]
+        for e in summary]
+    per_variant: dict[str, dict[ClassifierName, list[float]]] = {}
+    students: dict[str, int] = {}
     for g in groups.values():
-        if g.results:
-            stats = per_variant.setdefault(g.variant.key, {"students": len(g.students), "cnn": [], "ae_classifier": []})
-            for model in baselines.MODELS:
-                stats[model].append(g.results[model]["test_accuracy"])
-    dist = []
-    for key, s in sorted(per_variant.items()):
-        cells = [html.escape(key), s["students"], len(s["cnn"])]
-        for model in baselines.MODELS:
-            v = s[model]
-            spread = f" ± {100 * statistics.stdev(v):.2f}" if len(v) > 1 else ""
-            cells.append(f"{100 * statistics.mean(v):.2f}{spread} (min {100 * min(v):.2f}, max {100 * max(v):.2f})")
-        dist.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    ok = sum(e["status"] == "ok" for e in summary)
-    return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Class summary</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccc;padding:4px 8px}}th{{background:#f3f3f3;cursor:pointer}}
-tr.flag{{background:#fde2e2}}</style></head><body>
-<h1>Class summary</h1><p>{len(summary)} roster rows: {ok} ok, {sum(e['status'] == 'failed' for e in summary)} failed,
-{sum(e['status'] == 'invalid' for e in summary)} invalid. {len(groups)} training groups ({seeds} seed(s) per variant).
-Each accuracy stands beside its variant's measured baseline (mean ± sd over seeds, from the grade book,
-docs/VARIANTS.md); a row more than {OUTLIER_SDS} sd below it is flagged, the sd being the seeds' or, when
-larger, the test set's sampling error (so a one-seed baseline judges too). Click a column header to sort.</p>
-<table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
-<h2>Test accuracy per variant</h2><p>Mean over seeds, ± standard deviation when there are several: what a
-grader compares a student's submitted numbers to.</p>
-<table class='sortable'><thead><tr><th>variant</th><th>students</th><th>seeds</th><th>CNN %</th>
-<th>AE classifier %</th></tr></thead><tbody>{''.join(dist)}</tbody></table>{SORT_SCRIPT}</body></html>
-"""
+        if g.result:
+            stats = per_variant.setdefault(g.spec.variant.key, {m: [] for m in CLASSIFIERS})
+            students[g.spec.variant.key] = len(g.students)
+            for m in CLASSIFIERS:
+                stats[m].append(g.result.classifier(m).test_accuracy)
+    spread = [[key, str(students[key]), str(len(s["cnn"])),
+               *(f"{mean_sd(s[m])} (min {pct(min(s[m]))}, max {pct(max(s[m]))})" for m in CLASSIFIERS)]
+              for key, s in sorted(per_variant.items())]
+    count = {status: sum(e.status == status for e in summary) for status in ("ok", "failed", "invalid")}
+    return [
+        Heading(1, "Class summary"),
+        Paragraph(f"{len(summary)} roster rows: {count['ok']} ok, {count['failed']} failed, {count['invalid']} "
+                  f"invalid. {len(groups)} training groups ({seeds} seed(s) per variant). Each accuracy (%, mean ± sd "
+                  "over seeds) stands beside its variant's measured baseline (the grade book, docs/VARIANTS.md); a "
+                  f"row more than {baselines.OUTLIER_SDS:g} spreads from it is flagged, the spread being the seeds' "
+                  "sd or, when larger, the test set's sampling error (so a one-seed baseline judges too). Click a "
+                  "column header to sort."),
+        table(["line", "roll", "name", "status", "variant", "CNN %", "CNN baseline %", "AE classifier %",
+               "AE classifier baseline %", "baseline from", "flag", "report", "error"], cells,
+              marked={i for i, e in enumerate(summary) if e.outlier}, sortable=True),
+        Heading(2, "Test accuracy per variant"),
+        Paragraph("Mean over seeds, ± standard deviation when there are several: what a grader compares a "
+                  "student's submitted numbers to."),
+        table(["variant", "students", "seeds", "CNN %", "AE classifier %"], spread, sortable=True),
+    ]

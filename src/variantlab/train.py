@@ -9,8 +9,10 @@ from it, and on the CPU finishes with the same weights as a run never interrupte
 import copy
 import math
 import time
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import assert_never
 
 import torch
 import torch.nn.functional as F
@@ -18,8 +20,9 @@ from torch import nn
 
 from variantlab.batches import DeviceBatches
 from variantlab.checkpoint import load_checkpoint, save_checkpoint
-from variantlab.config import TrainConfig
+from variantlab.config import FitSpec, Task, TrainConfig
 from variantlab.errors import TrainingDiverged, UserError
+from variantlab.results import Epoch
 
 CHECK_EVERY = 25  # steps between looks at the loss buffer (progress bar, NaN guard)
 
@@ -78,7 +81,7 @@ class WeightAverage:
         self.steps += 1
         decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
         torch._foreach_lerp_(list(self.module.parameters()), [p.detach() for p in model.parameters()], 1 - decay)
-        for mine, theirs in zip(self.module.buffers(), model.buffers()):
+        for mine, theirs in zip(self.module.buffers(), model.buffers(), strict=True):
             mine.copy_(theirs)
 
     def state_dict(self) -> dict:
@@ -89,27 +92,32 @@ class WeightAverage:
         self.steps = state["steps"]
 
 
-def step_loss(model, x, clean, y, task: str, label_smoothing: float, denoise: bool):
+def step_loss(model, x, clean, y, task: Task, label_smoothing: float, denoise: bool):
     """(loss, number of correct predictions or None) of one batch."""
     out = model(x)
-    if task == "classify":
-        return F.cross_entropy(out.float(), y, label_smoothing=label_smoothing), (out.argmax(1) == y).sum()
-    return F.mse_loss(out.float(), clean if denoise else x), None
+    match task:
+        case "classify":
+            return F.cross_entropy(out.float(), y, label_smoothing=label_smoothing), (out.argmax(1) == y).sum()
+        case "reconstruct":
+            return F.mse_loss(out.float(), clean if denoise else x), None
+        case _:
+            assert_never(task)
 
 
-def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, average: WeightAverage | None, *,
-                    task: str, cfg: TrainConfig, denoise: bool, amp: torch.dtype | None, channels_last: bool,
-                    on_check, epoch: int) -> dict:
+def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, average: WeightAverage | None,
+                    spec: FitSpec, amp: torch.dtype | None, on_check, epoch: int) -> tuple[float, float | None]:
+    """One pass over the batches; (mean training loss, training accuracy or None)."""
     model.train()
     device = batches.images.device
     losses = torch.zeros(len(batches), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     seen = checked = 0
+    classify = spec.task == "classify"
     for step, (x, clean, y) in enumerate(batches):
-        if channels_last:
+        if spec.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-            loss, hits = step_loss(model, x, clean, y, task, cfg.label_smoothing, denoise)
+            loss, hits = step_loss(model, x, clean, y, spec.task, spec.train.label_smoothing, spec.denoise)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -127,16 +135,14 @@ def train_one_epoch(model, batches: DeviceBatches, optimizer, scheduler, average
                 at = checked + int(bad[0])
                 raise TrainingDiverged(epoch, at + 1, float(losses[at]))
             checked = step + 1
-            on_check(step + 1, float(losses[:step + 1].mean()), int(correct) / seen if hits is not None else None)
-    result = {"train_loss": float(losses.mean())}
-    if task == "classify":
-        result["train_accuracy"] = int(correct) / seen
-    return result
+            on_check(step + 1, float(losses[:step + 1].mean()), int(correct) / seen if classify else None)
+    return float(losses.mean()), int(correct) / seen if classify else None
 
 
 @torch.no_grad()
-def evaluate_batches(model, batches: DeviceBatches, task: str, denoise: bool) -> dict:
-    """Mean loss (cross-entropy or MSE) and accuracy over held-out batches, fp32, no augmentation."""
+def evaluate_batches(model, batches: DeviceBatches, task: Task, denoise: bool) -> tuple[float, float | None]:
+    """Mean loss (cross-entropy or MSE) and accuracy (None for reconstruction) over held-out batches,
+    fp32, no augmentation."""
     model.eval()
     total = correct = count = 0.0
     for x, clean, y in batches:
@@ -144,47 +150,44 @@ def evaluate_batches(model, batches: DeviceBatches, task: str, denoise: bool) ->
         total += float(loss) * len(y)
         count += len(y)
         correct += float(hits) if hits is not None else 0
-    result = {"val_loss": total / count}
-    if task == "classify":
-        result["val_accuracy"] = correct / count
-    return result
+    return total / count, correct / count if task == "classify" else None
 
 
-def rng_state(generator: torch.Generator) -> dict:
-    state = {"data": generator.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+@contextmanager
+def matmul_precision(precision: str):
+    """fp32 means fp32 on CUDA too (which would otherwise run convolutions in TF32); the process's own
+    flags are restored afterwards."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = precision != "fp32"
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def set_rng_state(generator: torch.Generator, state: dict) -> None:
-    generator.set_state(state["data"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def fit(model: nn.Module, batches: DeviceBatches, spec: FitSpec, *, checkpoint: Path, identity: dict,
+        val: DeviceBatches | None = None, progress=None, label: str = "model", on_epoch=None) -> list[Epoch]:
+    """Train `model` for `spec.train.epochs` epochs (fewer when resuming); returns the per-epoch history.
 
-
-def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str, checkpoint: Path,
-        settings: dict, precision: str = "fp32", channels_last: bool = False, denoise: bool = False,
-        val: DeviceBatches | None = None, progress=None, label: str = "model", on_epoch=None) -> list[dict]:
-    """Train `model` for `cfg.epochs` epochs (fewer when resuming); returns the per-epoch history.
-
-    `settings` describes everything that determines the result; a checkpoint written under other
-    settings is refused rather than silently continued. With `cfg.ema`, the weights' moving average is
+    `identity` describes everything that determines the result; a checkpoint written under another
+    identity is refused rather than silently continued. With an `ema`, the weights' moving average is
     what is validated and what `model` holds at the end. `on_epoch(history, weights)` runs after each
     epoch's checkpoint, outside the timed region, with the model as it would be delivered then.
+    The data's generator is the only random state training draws from, and the only one checkpointed.
     """
+    cfg = spec.train
     device = batches.images.device
     model.to(device)
-    if channels_last:
+    if spec.channels_last:
         model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     scheduler = make_scheduler(optimizer, cfg, cfg.epochs * len(batches))
     average = WeightAverage(model, cfg.ema) if cfg.ema else None
-    history, start = [], 0
+    history: list[Epoch] = []
+    start = 0
     if checkpoint.exists():
         state = load_checkpoint(checkpoint)
-        if state["settings"] != settings:
+        if state["settings"] != identity:
             raise UserError(f"{checkpoint} was written by a run with other settings; "
                             "use another --out folder, or delete it to start again")
         model.load_state_dict(state["model"])
@@ -192,9 +195,9 @@ def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str
         scheduler.load_state_dict(state["scheduler"])
         if average is not None:
             average.load_state_dict(state["average"])
-        set_rng_state(batches.generator, state["rng"])
-        history, start = state["history"], state["epoch"]
-    amp = autocast_dtype(device, precision)
+        batches.generator.set_state(state["rng"]["data"])
+        history, start = [Epoch.from_dict(e) for e in state["history"]], state["epoch"]
+    amp = autocast_dtype(device, spec.precision)
     task_id = None
     if progress is not None:
         task_id = progress.add_task(label, total=cfg.epochs * len(batches), completed=start * len(batches),
@@ -208,22 +211,20 @@ def fit(model: nn.Module, batches: DeviceBatches, cfg: TrainConfig, *, task: str
 
         began = time.perf_counter()
         try:
-            metrics = train_one_epoch(model, batches, optimizer, scheduler, average, task=task, cfg=cfg,
-                                      denoise=denoise, amp=amp, channels_last=channels_last, on_check=on_check,
-                                      epoch=epoch)
+            train_loss, train_accuracy = train_one_epoch(model, batches, optimizer, scheduler, average, spec, amp,
+                                                         on_check, epoch)
         except TrainingDiverged as e:
             e.label, e.checkpoint = label, checkpoint if checkpoint.exists() else None
             raise
-        metrics = {"epoch": epoch, **metrics, "lr": scheduler.get_last_lr()[0],
-                   "seconds": time.perf_counter() - began}
+        lr, seconds = scheduler.get_last_lr()[0], time.perf_counter() - began
         delivered = average.module if average is not None else model
-        if val is not None:
-            metrics |= evaluate_batches(delivered, val, task, denoise)
-        history.append(metrics)
+        val_loss, val_accuracy = evaluate_batches(delivered, val, spec.task, spec.denoise) if val else (None, None)
+        history.append(Epoch(epoch, train_loss, train_accuracy, lr, seconds, val_loss, val_accuracy))
         save_checkpoint(checkpoint, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "average": average.state_dict() if average is not None else None,
-            "epoch": epoch, "history": history, "rng": rng_state(batches.generator), "settings": settings})
+            "average": average.state_dict() if average is not None else None, "epoch": epoch,
+            "history": [e.to_dict() for e in history], "rng": {"data": batches.generator.get_state()},
+            "settings": identity})
         if on_epoch is not None:
             on_epoch(history, delivered)
     if average is not None:
