@@ -229,9 +229,9 @@ def judge(variant: Variant, model: ClassifierName, accuracy: float, table: Table
     elif lower is upper:
         why = f"{claimed} lies within {sds} of {reaches[0].words()}"
     else:
-        bounds = ([f"no more than {sds} below {lower.words()}"] if lower else []) + (
-            [f"no more than {sds} above {upper.words()}"] if upper else [])
-        why = f"{claimed} lies {' and '.join(bounds)}"
+        bounds = ([f"more than {sds} below {lower.words()}"] if lower else []) + (
+            [f"more than {sds} above {upper.words()}"] if upper else [])
+        why = f"{claimed} is within reach: not {' nor '.join(bounds)}"
     return Judgement(model, accuracy, verdict, why, upper, lower, tuple(caveats))
 
 

@@ -26,7 +26,7 @@ LAST = typer.Option("", "--last", help="Last name, for report titles.")
 
 @app.callback()
 def _group():
-    """Commands: derive, data, run, sweep."""
+    """Commands: derive, data, run, sweep, check."""
 
 
 @contextmanager
@@ -202,3 +202,65 @@ def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, d
             console.print(f"  line {r.line} {r.roll or '(no roll)'}: {r.status}: {r.error}", highlight=False)
     if counts["ok"] != len(rows):
         raise typer.Exit(1)
+
+
+VERDICT_STYLE = {"ok": "green", "plausible": "green", "violates": "bold red", "contradicts": "bold yellow",
+                 "impossible_for_n": "bold red", "above_measured": "bold yellow", "below_measured": "bold yellow"}
+
+
+@app.command("check")
+def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PDF, Markdown or text file, or a "
+                                               "folder read as one submission (with --roster: a class's folder)."),
+              dob: str = typer.Option(None, "--dob", help=f"Date of birth, {DOB_HELP}."),
+              roll: str = typer.Option(None, "--roll", help="Roll number (or its last three digits)."),
+              program: str = typer.Option(None, "--program", help="btech, mtech or phd."),
+              roster: str = typer.Option(None, "--roster", help="A class's roster CSV (roll, dob, program, first, "
+                                         "last): check every submission in the folder against its student."),
+              out: str = typer.Option(None, "--out", help="With --roster: the output folder "
+                                      "[default: checks/<folder name>]."),
+              workers: int = typer.Option(None, "--workers", help="With --roster: processes [default: one a CPU]."),
+              as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables.")):
+    """Check submissions against each student's own variant: aspects, claimed accuracies, findings.
+    Nothing in a submission is run: code is parsed, notebooks and PDFs are read as data."""
+    with user_errors():
+        if roster:
+            from variantlab.grading import check_class
+
+            summary = check_class(Path(submission), Path(roster), out=out, workers=workers)
+            typer.echo(summary.words())
+            return
+        from variantlab.check import check
+
+        given = [dob, roll, program]
+        if any(given) and not all(given):
+            raise UserError("give all of --dob, --roll and --program, or none (then the submission's own are used)")
+        student = parse_student(dob, roll, program) if all(given) else None
+        result = check(Path(submission), student)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    print_check(result)
+
+
+def print_check(result) -> None:
+    student = result.student
+    agree = {True: "agree", False: "[bold red]do not agree[/]", None: "not stated"}[result.details_agree]
+    console.print(f"[bold]{result.file}[/]: checked against {student.name or student.roll} ({student.dob}, "
+                  f"{student.roll}, {student.program}); the submission's own details {agree}")
+    table = Table("aspect", "required", "code", "text", "verdict", "evidence", title="Aspects")
+    for aspect, c in result.aspects.items():
+        style = VERDICT_STYLE.get(c.verdict, "")
+        table.add_row(aspect, repr(c.required), "" if c.code is None else repr(c.code),
+                      ", ".join(map(repr, c.text)), f"[{style}]{c.verdict}[/]" if style else c.verdict,
+                      "; ".join(f"{f.where}: {f.excerpt}" for f in c.evidence[:2]))
+    console.print(table)
+    claims = Table("model", "claimed", "verdict", "why", title="Claimed test accuracies")
+    for model, j in result.judgement.items():
+        style = VERDICT_STYLE.get(j.verdict, "")
+        claims.add_row(model, "" if j.claimed is None else f"{100 * j.claimed:.2f} %",
+                       f"[{style}]{j.verdict}[/]" if style else j.verdict, j.why)
+    console.print(claims)
+    for finding in result.findings:
+        console.print(f"- {finding}", highlight=False, markup=False)
+    if not result.findings:
+        console.print("no findings")

@@ -1,0 +1,297 @@
+"""A class's submissions checked at once: `variantlab check FOLDER --roster class.csv --out DIR`.
+
+Each entry of the folder (a file, or a student's folder of files) is matched to a roster row by the roll
+number in its name, else by one in its text, and checked against that student's variant in a pool of
+processes; one bad file never stops the class. Across the class, pairs of submissions whose code is
+near-identical (identifiers renamed or not) and code that builds another roster student's variant exactly
+are findings too. Output: grading.csv (one row per roster student, and one per file matched to none),
+grading.html, and one JSON per submission, all inside DIR.
+"""
+
+import ast
+import csv
+import io
+import os
+import re
+import tokenize
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from variantlab import check
+from variantlab.atomic import default_out, inside, write_json, write_text
+from variantlab.check import ASPECTS, CheckResult
+from variantlab.codescan import parse_lenient
+from variantlab.config import CLASSIFIERS
+from variantlab.document import Block, Cell, Heading, Link, Paragraph, table, to_html
+from variantlab.errors import UserError
+from variantlab.locks import folder_lock
+from variantlab.rules import derive
+from variantlab.student import Student
+from variantlab.submission import SUFFIXES, Submission, read_submission
+from variantlab.sweep import read_roster, spreadsheet_safe
+
+NEAR_IDENTICAL = 95  # rapidfuzz ratio (0-100) of two submissions' normalised code at which they are reported
+MIN_TOKENS = 150  # code shorter than this says too little to call two submissions alike
+SAME_VARIANT_ASPECTS = 8  # aspects the code must show before it is said to build another student's variant
+Status = Literal["checked", "missing", "unreadable", "unmatched file"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    roll: str | None  # matched by its name, before it is read
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker returns for one entry: the roll it matched, its check or why it could not be read, and
+    its code's fingerprint for the similarity pass."""
+
+    entry: str
+    roll: str | None
+    result: CheckResult | None
+    error: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    roll: str
+    first: str
+    last: str
+    status: Status
+    entry: str = ""
+    result: CheckResult | None = None
+    error: str = ""
+
+    def csv_record(self) -> dict[str, str | int | float]:
+        record: dict[str, str | int | float] = dict.fromkeys(COLUMNS, "")
+        record.update(roll=self.roll, first=self.first, last=self.last, status=self.status, entry=self.entry,
+                      error=self.error)
+        r = self.result
+        if r is None:
+            return record
+        record["details_agree"] = {True: "yes", False: "no", None: ""}[r.details_agree]
+        for aspect, c in r.aspects.items():
+            record[aspect] = c.verdict
+        for model in CLASSIFIERS:
+            j = r.judgement[model]
+            record[f"{model}_claimed"] = "" if j.claimed is None else round(j.claimed, 6)
+            record[f"{model}_verdict"] = j.verdict
+        record["flagged"] = "yes" if r.flagged else ""
+        record["findings"] = "; ".join(r.findings)
+        return record
+
+
+COLUMNS = ("roll", "first", "last", "status", "entry", "details_agree", *ASPECTS,
+           *(f"{m}_{k}" for m in CLASSIFIERS for k in ("claimed", "verdict")), "flagged", "findings", "error")
+
+
+@dataclass(frozen=True)
+class ClassCheck:
+    out: Path
+    rows: tuple[SheetRow, ...]
+
+    def count(self, status: Status) -> int:
+        return sum(r.status == status for r in self.rows)
+
+    def words(self) -> str:
+        flagged = sum(1 for r in self.rows if r.result is not None and r.result.flagged)
+        return (f"{self.count('checked')} checked ({flagged} with findings), {self.count('missing')} missing, "
+                f"{self.count('unreadable')} unreadable, {self.count('unmatched file')} unmatched files; "
+                f"sheet: {self.out / 'grading.html'} and {self.out / 'grading.csv'}")
+
+
+def fingerprint(submission: Submission) -> str:
+    """The submission's code as tokens, its own names (variables, functions, classes, arguments) all one
+    name and its strings all one string: renaming a copy does not hide it, the library calls still count."""
+    own: set[str] = set()
+    tokens: list[str] = []
+    for piece in submission.code:
+        tree = parse_lenient(piece.text)
+        if tree is not None:
+            for node in ast.walk(tree):
+                name = getattr(node, "name", None) if not isinstance(node, ast.alias) else None
+                if isinstance(name, str):
+                    own.add(name)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    own.add(node.id)
+                if isinstance(node, ast.arg):
+                    own.add(node.arg)
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(piece.text).readline):
+                if token.type == tokenize.NAME:
+                    tokens.append("v" if token.string in own else token.string)
+                elif token.type == tokenize.STRING:
+                    tokens.append("s")
+                elif token.type in (tokenize.NUMBER, tokenize.OP):
+                    tokens.append(token.string)
+        except (tokenize.TokenError, SyntaxError, IndentationError):
+            continue
+    return " ".join(tokens)
+
+
+def check_entry(entry: Entry, students: dict[str, Student]) -> Outcome:
+    """One worker's job: read the entry, find its student (by name, else by a roll in its text), check it."""
+    name = entry.path.name
+    try:
+        submission = read_submission(entry.path)
+        roll = entry.roll
+        if roll is None:
+            text = " ".join(p.text for p in submission.pieces)
+            found = [r for r in students if re.search(rf"(?<![A-Za-z0-9]){re.escape(r)}(?![0-9])", text, re.I)]
+            roll = found[0] if len(found) == 1 else None
+        result = check.check_submission(submission, students[roll]) if roll is not None else None
+        return Outcome(name, roll, result, "", fingerprint(submission))
+    except UserError as e:
+        return Outcome(name, entry.roll, None, str(e), "")
+    except Exception as e:  # a file no reader foresaw: its own row says so, and the class goes on
+        return Outcome(name, entry.roll, None, f"{type(e).__name__}: {e}".splitlines()[0][:300], "")
+
+
+def entries_of(folder: Path, rolls: list[str]) -> list[Entry]:
+    """Each file or folder directly in `folder`, with the roster roll its name holds (the longest, where a
+    roll is part of another)."""
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a folder of submissions")
+    entries = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_symlink() or (path.is_file() and path.suffix.lower() not in SUFFIXES):
+            continue
+        named = [r for r in rolls if re.search(rf"(?<![A-Za-z0-9]){re.escape(r)}(?![0-9])", path.name, re.I)]
+        entries.append(Entry(path, max(named, key=len) if named else None))
+    return entries
+
+
+def similar_pairs(outcomes: list[Outcome]) -> list[tuple[str, str, float]]:
+    """(roll, roll, score) of every pair of checked submissions whose code is near-identical (rapidfuzz)."""
+    from rapidfuzz import fuzz, process
+
+    kept = [o for o in outcomes if o.roll and o.result and len(o.fingerprint.split()) >= MIN_TOKENS]
+    vocabulary: dict[str, str] = {}
+    # Each token one character: the ratio then compares token sequences, and quickly.
+    encoded = ["".join(vocabulary.setdefault(t, chr(0x100 + len(vocabulary))) for t in o.fingerprint.split())
+               for o in kept]
+    if len(kept) < 2:
+        return []
+    scores = process.cdist(encoded, encoded, scorer=fuzz.ratio, score_cutoff=NEAR_IDENTICAL, workers=-1)
+    return [(kept[i].roll or "", kept[j].roll or "", float(scores[i][j]))
+            for i in range(len(kept)) for j in range(i + 1, len(kept)) if scores[i][j] >= NEAR_IDENTICAL]
+
+
+def other_variants(result: CheckResult, students: dict[str, Student]) -> list[str]:
+    """Roster students whose variant the code builds exactly, where it is not this student's own."""
+    code = result.code_values()
+    if len(code) < SAME_VARIANT_ASPECTS:
+        return []
+    own = check.required_values(result.variant)
+    if all(own[a] == v for a, v in code.items()):
+        return []
+    return [roll for roll, student in students.items() if roll != result.student.roll
+            and all(check.required_values(derive(student))[a] == v for a, v in code.items())]
+
+
+def check_class(folder: Path, roster: Path, out: str | Path | None = None, workers: int | None = None,
+                show_progress: bool = True) -> ClassCheck:
+    rows = read_roster(roster)
+    students = {r.roll: r.student for r in rows if r.student is not None}
+    out_dir = default_out(out, "checks", Path(folder).name or "class").resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"output path {out_dir} is a file; give a folder")
+    entries = entries_of(Path(folder), list(students))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out_dir):
+        outcomes = run_checks(entries, students, workers, show_progress)
+        return write_sheet(out_dir, rows, students, outcomes)
+
+
+def run_checks(entries: list[Entry], students: dict[str, Student], workers: int | None,
+               show_progress: bool) -> list[Outcome]:
+    from rich.progress import Progress
+
+    outcomes = []
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool, \
+            Progress(disable=not show_progress, transient=True) as progress:
+        task = progress.add_task("checking", total=len(entries))
+        futures = [pool.submit(check_entry, entry, students) for entry in entries]
+        for future in as_completed(futures):
+            outcomes.append(future.result())
+            progress.advance(task)
+    return sorted(outcomes, key=lambda o: o.entry)
+
+
+def write_sheet(out: Path, rows, students: dict[str, Student], outcomes: list[Outcome]) -> ClassCheck:
+    by_roll: dict[str, Outcome] = {}
+    unmatched = []
+    for outcome in outcomes:
+        if outcome.roll is None or outcome.roll in by_roll:
+            unmatched.append(outcome)
+        else:
+            by_roll[outcome.roll] = outcome
+    extra: dict[str, list[str]] = {}
+    for a, b, score in similar_pairs(list(by_roll.values())):
+        extra.setdefault(a, []).append(f"code near-identical to {b}'s submission ({score:.0f} % alike)")
+        extra.setdefault(b, []).append(f"code near-identical to {a}'s submission ({score:.0f} % alike)")
+    sheet = []
+    for row in rows:
+        mine = by_roll.get(row.roll) if row.student is not None else None
+        if row.student is None:
+            sheet.append(SheetRow(row.roll, row.first, row.last, "unreadable", error=f"roster row: {row.error}"))
+        elif mine is None:
+            sheet.append(SheetRow(row.roll, row.first, row.last, "missing", error="no submission matched this roll"))
+        elif mine.result is None:
+            sheet.append(SheetRow(row.roll, row.first, row.last, "unreadable", mine.entry, error=mine.error))
+        else:
+            others = other_variants(mine.result, students)
+            findings = extra.get(row.roll, []) + ([f"code builds the variant of {', '.join(others)}, not this "
+                                                   "student's"] if others else [])
+            result = replace(mine.result, findings=mine.result.findings + tuple(findings))
+            write_json(inside(out / "submissions", f"{row.roll}.json"), result.to_json())
+            sheet.append(SheetRow(row.roll, row.first, row.last, "checked", mine.entry, result))
+    for outcome in unmatched:
+        why = outcome.error or ("another entry already matched this roll" if outcome.roll else
+                                "no roster roll number in its name or text")
+        sheet.append(SheetRow("", "", "", "unmatched file", outcome.entry, error=why))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows([{k: spreadsheet_safe(v) for k, v in row.csv_record().items()} for row in sheet])
+    write_text(out / "grading.csv", buffer.getvalue())
+    checked = ClassCheck(out, tuple(sheet))
+    write_text(out / "grading.html", to_html(sheet_blocks(checked), wide=True))
+    return checked
+
+
+def sheet_blocks(result: ClassCheck) -> list[Block]:
+    cells: list[list[Cell]] = []
+    for row in result.rows:
+        r = row.result
+        cells.append([row.roll, f"{row.first} {row.last}".strip(), row.status, row.entry,
+                      *((r.aspects[a].verdict for a in ASPECTS) if r else [""] * len(ASPECTS)),
+                      *((f"{100 * j.claimed:.2f} % {j.verdict}" if j.claimed is not None else j.verdict
+                         for j in r.judgement.values()) if r else ["", ""]),
+                      str(len(r.findings)) if r else "", Link("json", f"submissions/{row.roll}.json") if r else "",
+                      row.error])
+    blocks: list[Block] = [
+        Heading(1, "Grading sheet"),
+        Paragraph(f"{len(result.rows)} rows: {result.words()}. Each submission is checked against its own "
+                  "student's variant (docs/CHECK.md says how each verdict is decided). Rows with findings are "
+                  "marked; click a column header to sort; each student's findings and evidence follow the table."),
+        table(["roll", "name", "status", "entry", *ASPECTS, "CNN claim", "AE classifier claim", "findings", "json",
+               "error"], cells, marked={i for i, row in enumerate(result.rows)
+                                        if (row.result and row.result.flagged) or row.status == "unreadable"},
+              sortable=True),
+    ]
+    for row in result.rows:
+        if row.result is None or not row.result.findings:
+            continue
+        r = row.result
+        blocks += [Heading(3, f"{row.roll} {row.first} {row.last}".strip()),
+                   table(["finding"], [[f] for f in r.findings]),
+                   table(["aspect", "verdict", "required", "code", "text", "evidence"],
+                         [[a, c.verdict, repr(c.required), "" if c.code is None else repr(c.code),
+                           ", ".join(map(repr, c.text)), "; ".join(f"{f.where}: {f.excerpt}" for f in c.evidence)]
+                          for a, c in r.aspects.items() if c.verdict in ("violates", "contradicts")])]
+    return blocks

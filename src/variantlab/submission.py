@@ -1,0 +1,201 @@
+"""A student's submission as variantlab reads it: code and text from notebooks, scripts, PDF reports,
+Markdown and plain text, each piece with the place it came from.
+
+Submissions are untrusted. Nothing in one is run, imported or unpickled: a notebook is JSON read by
+nbformat, a PDF's text is extracted by pypdf (pure Python, with its own limits on decompressed
+streams), code is only ever parsed (codescan.py). Files over a size limit, PDFs over a page limit and
+decompression bombs are refused with one line.
+"""
+
+import io
+import tokenize
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from variantlab.errors import UserError
+
+MAX_FILE_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; a report PDF rarely 10
+MAX_PDF_PAGES = 60
+MAX_FILES = 40  # in one submission folder
+MAX_TEXT_CHARS = 2_000_000  # per file, after extraction
+SUFFIXES = {".ipynb": "notebook", ".py": "script", ".pdf": "pdf", ".md": "text", ".txt": "text",
+            ".markdown": "text"}
+
+Kind = Literal["code", "markdown", "comment", "output", "page", "prose"]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One unit of a submission: a notebook cell (its code, markdown or printed output), a script, a
+    comment, a PDF page or a text file. `line` is the number of the piece's first line in its file or
+    cell, so that a line within it can be named."""
+
+    kind: Kind
+    text: str
+    file: str  # the file's name within the submission
+    place: str  # "cell 4", "page 2", "" for a whole file
+    line: int = 1
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind == "code"
+
+    def where(self, line: int = 1) -> str:
+        """'report.pdf, page 2', 'nb.ipynb, cell 4, line 3', 'q1.py, line 120'."""
+        at = [self.file, self.place] if self.place else [self.file]
+        if self.kind != "page":
+            at.append(f"line {self.line + line - 1}")
+        return ", ".join(at)
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: Path
+    files: tuple[str, ...]
+    pieces: tuple[Piece, ...]
+    skipped: tuple[str, ...]  # files of a folder that could not be read, each with its one-line reason
+
+    @property
+    def code(self) -> list[Piece]:
+        return [p for p in self.pieces if p.is_code]
+
+    @property
+    def text(self) -> list[Piece]:
+        return [p for p in self.pieces if not p.is_code]
+
+
+def read_submission(path: Path) -> Submission:
+    """One file, or a folder whose readable files are read together as one submission."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
+    if path.is_file():
+        return Submission(path, (path.name,), tuple(read_file(path, path.name)), ())
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()
+                   and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.parts[-2:]))
+    if not files:
+        raise UserError(f"{path}: holds no notebook, script, PDF, Markdown or text file")
+    if len(files) > MAX_FILES:
+        raise UserError(f"{path}: {len(files)} files, more than the {MAX_FILES} one submission may hold")
+    pieces, skipped = [], []
+    for file in files:
+        name = file.relative_to(path).as_posix()
+        try:
+            pieces += read_file(file, name)
+        except UserError as e:
+            skipped.append(str(e))
+    if not pieces:
+        raise UserError(skipped[0] if len(skipped) == 1 else f"{path}: no file could be read ({'; '.join(skipped)})")
+    return Submission(path, tuple(p.relative_to(path).as_posix() for p in files), tuple(pieces), tuple(skipped))
+
+
+def read_file(path: Path, name: str) -> list[Piece]:
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise UserError(f"{name}: not a notebook, script, PDF, Markdown or text file "
+                        f"({', '.join(sorted(SUFFIXES))})")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UserError(f"{name}: {size / 2**20:.0f} MB, more than the {MAX_FILE_BYTES // 2**20} MB a submission "
+                        "file may have")
+    data = path.read_bytes()
+    if kind == "pdf":
+        return read_pdf(data, name)
+    text = decode(data, name)
+    if kind == "notebook":
+        return read_notebook(text, name)
+    if kind == "script":
+        return script_pieces(text, name, "")
+    return [Piece("prose", text, name, "")]
+
+
+def decode(data: bytes, name: str) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")  # a stray byte in a student's text must not lose the rest of it
+    if len(text) > MAX_TEXT_CHARS:
+        raise UserError(f"{name}: more than {MAX_TEXT_CHARS:,} characters of text")
+    return text
+
+
+def read_notebook(text: str, name: str) -> list[Piece]:
+    """Every cell of a notebook of any nbformat version: code, markdown (and raw), and what code printed."""
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():  # a notebook of an older minor version lacks cell ids: no matter here
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
+    except Exception as e:  # nbformat raises JSON, validation and version errors: all mean "not a notebook"
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"{name}: not a readable notebook ({reason[:200]})") from None
+    pieces: list[Piece] = []
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        place = f"cell {number}"
+        if cell.get("cell_type") == "code":
+            pieces += script_pieces(source, name, place)
+            printed = "\n".join(output_text(o) for o in cell.get("outputs", []))
+            if printed.strip():
+                pieces.append(Piece("output", printed, name, f"output of cell {number}"))
+        elif source.strip():
+            pieces.append(Piece("markdown", source, name, place))
+    return pieces
+
+
+def output_text(output) -> str:
+    """The text a code cell printed or returned (streams, text/plain results, error messages)."""
+    if output.get("output_type") == "stream":
+        text = output.get("text", "")
+    elif output.get("output_type") in ("execute_result", "display_data"):
+        text = output.get("data", {}).get("text/plain", "")
+    elif output.get("output_type") == "error":
+        text = f"{output.get('ename', '')}: {output.get('evalue', '')}"
+    else:
+        text = ""
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def script_pieces(source: str, name: str, place: str) -> list[Piece]:
+    """Code, and its comments as text (code in a comment is not code). Each comment keeps its line."""
+    pieces = [Piece("code", source, name, place)]
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and len(token.string) > 2:
+                pieces.append(Piece("comment", token.string.lstrip("#").strip(), name, place, token.start[0]))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        for number, line in enumerate(source.splitlines(), start=1):
+            if line.lstrip().startswith("#"):
+                pieces.append(Piece("comment", line.lstrip().lstrip("#").strip(), name, place, number))
+    return pieces
+
+
+def read_pdf(data: bytes, name: str) -> list[Piece]:
+    """Each page's text. pypdf refuses streams that would inflate past its limit (75 MB by default)."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise UserError(f"{name}: an encrypted PDF; submit it without a password")
+        pages = len(reader.pages)
+        if pages > MAX_PDF_PAGES:
+            raise UserError(f"{name}: {pages} pages, more than the {MAX_PDF_PAGES} a report may have")
+        pieces, total = [], 0
+        for number, page in enumerate(reader.pages, start=1):
+            text = page.extract_text() or ""
+            total += len(text)
+            if total > MAX_TEXT_CHARS:
+                raise UserError(f"{name}: more than {MAX_TEXT_CHARS:,} characters of text")
+            pieces.append(Piece("page", text, name, f"page {number}"))
+        return pieces
+    except UserError:
+        raise
+    except Exception as e:  # pypdf's own errors (its decompression limit among them), and whatever else a
+        # malformed file makes a parser raise: to the grader they all mean the same thing
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"{name}: not a readable PDF ({type(e).__name__}: {reason[:160]})") from None
