@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from variantlab import baselines
+from variantlab.catalog import SPECS
 from variantlab.check import ASPECTS, required_values
-from variantlab.datasets import SPECS
 from variantlab.rules import DATASET_NAMES, Variant, derive
 from variantlab.student import Student, parse_student
 
@@ -394,10 +394,10 @@ def report_lines(plan: Plan, rng: random.Random, pages: int) -> list[str]:
     lines += ["", "Question 1", "", *derivation(plan.built, plan.student, rng, Q1).splitlines(), ""]
     lines += ["Hyperparameters", f"Batch size: {rng.choice([64, 100, 128])}", "Optimizer: Adam",
               f"Learning rate: {rng.choice(['0.001', '0.0005'])}", f"Epochs: {rng.choice([10, 15, 20])}", ""]
-    for page in range(max(0, pages - 2)):
+    for page in range(max(0, pages - 1)):  # a page of training log each, about 52 lines
         lines += [f"Training log, part {page + 1}"]
-        lines += [f"Epoch {e}: training loss {0.5 / e:.4f}, training accuracy {0.8 + 0.01 * e:.4f}"
-                  for e in range(1, 40)]
+        lines += [f"Epoch {e}: training loss {0.5 / e:.4f}, training accuracy {0.8 + 0.001 * e:.4f}"
+                  for e in range(1, 52)]
     cnn, aec = plan.claims["cnn"][0], plan.claims["ae_classifier"][0]
     lines += ["", f"The CNN reaches a test accuracy of {cnn}.", "", "Question 2", "",
               *derivation(plan.built, plan.student, rng, Q2).splitlines(), "",

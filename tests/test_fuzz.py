@@ -7,9 +7,11 @@ CI runs the `ci` profile (a few hundred examples a parser); `HYPOTHESIS_PROFILE=
 import datetime as dt
 import gzip
 import hashlib
+import json
 import os
 import pickle
 import string
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,15 +19,17 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from variantlab import datasets
+from variantlab import codescan, datasets
 from variantlab.batches import DeviceBatches
+from variantlab.check import ASPECTS, check_submission
 from variantlab.checkpoint import KEYS as CHECKPOINT_KEYS
 from variantlab.checkpoint import load_checkpoint, save_checkpoint
 from variantlab.cli import parse_settings
 from variantlab.config import FitSpec, TrainConfig, get_profile, override
 from variantlab.errors import UserError
-from variantlab.student import ROLL_PATTERN, parse_dob, parse_program, parse_roll
-from variantlab.sweep import read_roster
+from variantlab.roster import read_roster
+from variantlab.student import ROLL_PATTERN, parse_dob, parse_program, parse_roll, parse_student
+from variantlab.submission import Piece, Submission, read_notebook, read_pdf
 from variantlab.train import fit
 
 settings.register_profile("ci", max_examples=150, deadline=None,
@@ -245,3 +249,70 @@ def test_a_gzip_file_of_several_members_reads_whole(tmp_path):
     path = tmp_path / "two.gz"
     path.write_bytes(gzip.compress(b"abc") + gzip.compress(b"def"))
     assert datasets.read_content(path) == b"abcdef"
+
+
+# The submission checker's readers: a student's file is untrusted input.
+
+NOTEBOOK = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    {"cell_type": "markdown", "metadata": {}, "source": ["Roll: B20AI052, DD/MM/YY 18/03/02, B.Tech\n"]},
+    {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": [
+        "import torch.nn as nn\nclass CNN(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(1, 10, 5)\n        self.pool = nn.MaxPool2d(2)\n"],
+     "outputs": [{"output_type": "stream", "name": "stdout", "text": ["Test accuracy: 0.9792\n"]}]}]}).encode()
+
+
+@given(st.data())
+def test_notebooks(data):
+    text = damaged(data, NOTEBOOK, flips=6).decode("utf-8", "replace")
+    try:
+        pieces = read_notebook(text, "nb.ipynb")
+    except UserError as e:
+        one_line(e)
+        return
+    event("accepted: a correct result")
+    assert all(isinstance(p.text, str) and p.file == "nb.ipynb" for p in pieces)
+
+
+@pytest.fixture(scope="module")
+def report_pdf() -> bytes:
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.add_page()
+    document.set_font("Helvetica", size=10)
+    document.multi_cell(0, 5, "As ABC is even, the dataset is FashionMNIST.\nTest accuracy of the CNN: 97.92 %")
+    return bytes(document.output())
+
+
+@given(st.data())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_pdfs(report_pdf, data):
+    try:
+        pieces = read_pdf(damaged(data, report_pdf, flips=6), "r.pdf")
+    except UserError as e:
+        one_line(e)
+        return
+    event("accepted: a correct result")
+    assert all(p.kind == "page" for p in pieces)
+
+
+CODE = (NOTEBOOK.decode() + "\nx = torch.flip(x, [3]) + torch.randn_like(x)\nclasses = [1, 3, 5, 7, 9]\n"
+        "model = keras.Sequential([layers.Conv2D(8, 3), layers.Dense(256)])\nfor c in [10, 20]:\n    pass\n")
+
+
+@given(st.one_of(text, st.builds(lambda s, i, j: s[:i] + s[j:], st.just(CODE), st.integers(0, len(CODE)),
+                                 st.integers(0, len(CODE)))))
+def test_code_is_only_parsed(source):
+    found, _ = codescan.scan([Piece("code", source, "q.py", "")])
+    event("accepted: a correct result")
+    assert set(found) <= set(ASPECTS) and all(f.where.startswith("q.py") for v in found.values() for f in v)
+
+
+@given(st.one_of(text, st.text(alphabet=st.sampled_from(list("0123456789.% |:=-,[]()abcdeflmnoprstuxACDFHMNPT\n ")),
+                               max_size=200)))
+def test_text_is_only_read(prose):
+    given = parse_student("18/03/02", "B20AI052", "btech")
+    result = check_submission(Submission(Path("r.md"), ("r.md",), (Piece("prose", prose, "r.md", ""),), ()), given)
+    event("accepted: a correct result")
+    assert set(result.aspects) == set(ASPECTS)
+    assert all(j.claimed is None or 0 < j.claimed <= 1 for j in result.judgement.values())

@@ -9,9 +9,10 @@ import pytest
 
 from variantlab import baselines
 from variantlab.errors import UserError
+from variantlab.roster import read_roster
 from variantlab.rules import derive
 from variantlab.student import parse_student
-from variantlab.sweep import read_roster, write_summary
+from variantlab.sweep import write_summary
 
 ROSTER = """roll,dob,program,first,last
 B20AI052,18/03/02,B.Tech,Ayush,Abrol

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 from variantlab import baselines, codescan, textscan
+from variantlab.catalog import SPECS
 from variantlab.codescan import Found
 from variantlab.config import CLASSIFIERS, TITLES, ClassifierName
-from variantlab.datasets import SPECS
 from variantlab.errors import UserError
 from variantlab.rules import Variant, derive
 from variantlab.student import Student, parse_dob, parse_roll, parse_student

@@ -87,6 +87,15 @@ class Constants:
                     value = self.number(node.value)
                     if value is not None:
                         self.values[node.targets[0].id] = value
+            for function in ast.walk(source.tree):  # defaults: `def __init__(self, filters=10)`
+                if isinstance(function, ast.FunctionDef):
+                    args = function.args
+                    named = args.args[len(args.args) - len(args.defaults):] + args.kwonlyargs
+                    defaults = args.defaults + [d for d in args.kw_defaults if d is not None]
+                    for arg, default in zip(named, defaults, strict=False):
+                        value = self.number(default)
+                        if value is not None:
+                            self.values.setdefault(arg.arg, value)
 
     def number(self, node: ast.AST | None) -> int | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
@@ -353,14 +362,14 @@ class Reader:
                                 and isinstance(s.value, ast.Call) and call_name(s.value) == "Sequential"]
                     if returned:  # `def build_cnn(): return nn.Sequential(...)`
                         layers = self.layers_of(source, returned[0], {})
-                        model = Model(node.name, source.found(node.name, node), {node.name: layers}, layers)
+                        model = Model(node.name, source.found(node.name, node), {node.name: list(layers)}, layers)
                         self._models[node.name] = model
                         models.append(model)
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                         and isinstance(node.value, ast.Call) and call_name(node.value) == "Sequential":
                     name = node.targets[0].id
                     layers = self.layers_of(source, node.value, {})
-                    parts = {name: layers}
+                    parts = {name: list(layers)}
                     for arg in node.value.args:  # a Keras Sequential may hold another model: its encoder, say
                         for element in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]):
                             if isinstance(element, ast.Name) and element.id in self._models:

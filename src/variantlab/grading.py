@@ -27,10 +27,10 @@ from variantlab.config import CLASSIFIERS
 from variantlab.document import Block, Cell, Heading, Link, Paragraph, table, to_html
 from variantlab.errors import UserError
 from variantlab.locks import folder_lock
+from variantlab.roster import read_roster, spreadsheet_safe
 from variantlab.rules import derive
 from variantlab.student import Student
 from variantlab.submission import SUFFIXES, Submission, read_submission
-from variantlab.sweep import read_roster, spreadsheet_safe
 
 NEAR_IDENTICAL = 95  # rapidfuzz ratio (0-100) of two submissions' normalised code at which they are reported
 MIN_TOKENS = 150  # code shorter than this says too little to call two submissions alike

@@ -7,6 +7,7 @@ streams), code is only ever parsed (codescan.py). Files over a size limit, PDFs 
 decompression bombs are refused with one line.
 """
 
+import ast
 import io
 import tokenize
 import warnings
@@ -161,8 +162,16 @@ def output_text(output) -> str:
 
 
 def script_pieces(source: str, name: str, place: str) -> list[Piece]:
-    """Code, and its comments as text (code in a comment is not code). Each comment keeps its line."""
+    """Code, and its comments and top-level strings as text (code in a comment is not code; a Colab export
+    keeps its markdown cells as strings). Each keeps its line."""
     pieces = [Piece("code", source, name, place)]
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        tree = None
+    for node in tree.body if tree is not None else []:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            pieces.append(Piece("markdown", node.value.value, name, place, node.lineno))
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT and len(token.string) > 2:
@@ -187,6 +196,9 @@ def read_pdf(data: bytes, name: str) -> list[Piece]:
             raise UserError(f"{name}: {pages} pages, more than the {MAX_PDF_PAGES} a report may have")
         pieces, total = [], 0
         for number, page in enumerate(reader.pages, start=1):
+            contents = page.get_contents()
+            if contents is not None:  # inflated first, under pypdf's limit: text extraction would swallow a bomb
+                contents.get_data()
             text = page.extract_text() or ""
             total += len(text)
             if total > MAX_TEXT_CHARS:

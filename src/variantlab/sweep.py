@@ -29,10 +29,10 @@ from variantlab.errors import UserError
 from variantlab.locks import folder_lock
 from variantlab.report import mean_sd, pct, write_report
 from variantlab.results import RunResult, read_results
+from variantlab.roster import Row, read_roster, spreadsheet_safe
 from variantlab.rules import derive
-from variantlab.student import Student, parse_student
+from variantlab.student import Student
 
-REQUIRED = ("roll", "dob", "program")
 SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cnn_test_accuracy",
                    "ae_classifier_test_accuracy",
                    "cnn_test_accuracy_std", "ae_classifier_test_accuracy_std", "seeds",
@@ -41,16 +41,6 @@ SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cn
                    "error")
 # Environment a worker needs to find data the way the driver does (a cluster's nodes have their own).
 FORWARDED_ENV = ("VARIANTLAB_DATA", "VARIANTLAB_OFFLINE", "XDG_CACHE_HOME")
-
-
-@dataclass
-class Row:
-    line: int
-    roll: str
-    first: str = ""
-    last: str = ""
-    student: Student | None = None
-    error: str = ""
 
 
 @dataclass
@@ -63,48 +53,6 @@ class Group:
     students: list[Row] = field(default_factory=list)
     result: RunResult | None = None
     error: str = ""
-
-
-def read_roster(path: Path) -> list[Row]:
-    """Every data row of the roster, valid or not (with the reason), in file order."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise UserError(f"roster {path}: cannot be read ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise UserError(f"roster {path}: not UTF-8 text (byte {e.start}: {e.reason}); save it as CSV UTF-8") from None
-    try:
-        return _rows(csv.DictReader(io.StringIO(text, newline="")), path)
-    except csv.Error as e:
-        raise UserError(f"roster {path}: not a readable CSV file ({e})") from None
-
-
-def _rows(reader: csv.DictReader, path: Path) -> list[Row]:
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        raise UserError(f"roster {path}: header lacks column(s) {', '.join(missing)}; it needs roll, dob, program "
-                        "and may have first, last")
-    rows: list[Row] = []
-    seen: dict[str, int] = {}
-    for record in reader:
-        record = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k}
-        row = Row(reader.line_num, record.get("roll", ""), record.get("first", ""), record.get("last", ""))
-        empty = [c for c in REQUIRED if not record.get(c)]
-        if empty:
-            row.error = f"missing {', '.join(empty)}"
-        else:
-            try:
-                row.student = parse_student(record["dob"], record["roll"], record["program"],
-                                            record.get("first", ""), record.get("last", ""))
-            except UserError as e:
-                row.error = str(e)
-        if row.student and row.student.roll in seen:
-            row.error, row.student = f"duplicate roll {row.roll} (first on line {seen[row.roll]})", None
-        elif row.student:
-            seen[row.roll] = row.line
-        rows.append(row)
-    return rows
 
 
 def plan_groups(rows: list[Row], profile: Profile, seeds: int, train_limit: int | None) -> dict[str, Group]:
@@ -286,13 +234,6 @@ class SummaryRow:
                 record |= {f"{m}_baseline": round(judgement.upper.mean, 6),
                            f"{m}_baseline_std": round(sd, 6) if sd is not None else ""}
         return record
-
-
-def spreadsheet_safe(value):
-    """OWASP's rule against CSV injection: text a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def student_row(row: Row, mine: list[Group], out: Path, profile: str, table: baselines.Table) -> SummaryRow:

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from variantlab.catalog import SPECS
 from variantlab.codescan import Found, dataset_key
-from variantlab.datasets import SPECS
 from variantlab.submission import Piece
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
@@ -317,10 +317,8 @@ def claims(pieces: list[Piece]) -> tuple[dict[str, list[Claim]], dict[str, list[
     sizes: dict[str, list[Found]] = {}
     for line in lines(pieces):
         claim = accuracy_claim(line)
-        if claim is not None:
-            model = "ae_classifier" if context(line) == "ae" else "cnn" if context(line) == "cnn" else None
-            if model:
-                accuracy.setdefault(model, []).append(claim)
+        if claim is not None:  # a claim that names neither network is question 1's, the CNN's
+            accuracy.setdefault("ae_classifier" if context(line) == "ae" else "cnn", []).append(claim)
         for key, value in size_claims(line).items():
             sizes.setdefault(key, []).append(line.found(value))
     return accuracy, sizes

@@ -1,0 +1,198 @@
+"""`variantlab check` on one submission: the reference student's real report, variantlab's own reports for
+one student of each grade-book cell, hand-written submissions in styles the generator does not write, and
+the generated, labelled corpus (precision and recall of each verdict)."""
+
+import csv
+import json
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import variantlab
+from variantlab import baselines
+from variantlab.check import ASPECTS, check, whole_images
+from variantlab.report import write_report
+from variantlab.results import from_json
+from variantlab.rules import derive
+from variantlab.student import parse_student
+from variantlab.textscan import Claim, accuracy_claim, final_claim, lines
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REFERENCE_REPORT = ROOT.parent / "shared" / "examples" / "reference-report.txt"
+
+
+def verdicts(result) -> dict[str, str]:
+    return {a: c.verdict for a, c in result.aspects.items()}
+
+
+def test_the_reference_students_own_report_is_read_whole():
+    if not REFERENCE_REPORT.exists():
+        pytest.skip("needs ../shared/examples/reference-report.txt (the project's shared files beside the clone)")
+    result = check(REFERENCE_REPORT)  # no details given: the report's own
+    assert result.student.roll == "B20AI052" and result.student.program == "btech"  # B: read off the roll number
+    assert all(c.verdict != "not_found" for c in result.aspects.values())  # all 11 aspects found
+    assert result.judgement["cnn"].claimed == pytest.approx(0.9792)  # "97.91999999999999" beats an earlier "97.91%"
+    assert result.judgement["ae_classifier"].claimed == pytest.approx(0.9712)
+    assert {j.verdict for j in result.judgement.values()} == {"plausible"}
+    assert result.claims["test_size"] == 5000 and result.claims["train_size"] == 30000
+    # The report's text lists its classes twice, once as the remapped labels ['1', ..., '5']: said, with both places.
+    classes = result.aspects["classes"]
+    assert classes.verdict == "contradicts" and [1, 2, 3, 4, 5] in classes.text
+    assert {v for a, v in verdicts(result).items() if a != "classes"} == {"ok"}
+
+
+@pytest.fixture(scope="module")
+def own_reports(tmp_path_factory, fashion_mnist):
+    """variantlab's own report (md and pdf) for one student of each grade-book cell: each cell's real seed-0
+    results, reported for that student, with the figures of one short real run."""
+    folder = tmp_path_factory.mktemp("own")
+    run = variantlab.run(dob="18/03/02", roll="B20AI052", program="btech", epochs=1, train_limit=300, device="cpu",
+                         out=folder / "run", show_progress=False)
+    reports = []
+    with open(ROOT / "benchmarks" / "gradebook.csv") as f:
+        for row in csv.DictReader(f):
+            student = parse_student(row["dob"], row["roll"], row["program"], row["first"], row["last"])
+            variant = derive(student)
+            evidence = ROOT / "docs" / "results" / "gradebook" / f"{variant.key}-fast-seed0.json"
+            result = replace(from_json(json.loads(evidence.read_text())), student=student, variant=variant)
+            out = folder / student.roll
+            write_report(out, result, run.folder / "figures", baselines.judge_run(result, baselines.shipped()))
+            reports.append((student, out))
+    return reports
+
+
+@pytest.mark.parametrize("name", ["report.md", "report.pdf"])
+def test_variantlabs_own_reports_check_out_all_ok(own_reports, name):
+    assert len(own_reports) == 8
+    for student, folder in own_reports:
+        result = check(folder / name, student)
+        assert verdicts(result) == dict.fromkeys(ASPECTS, "ok"), (student.roll, name, result.findings)
+        assert result.details_agree is True and {j.verdict for j in result.judgement.values()} == {"plausible"}
+
+
+HAND_WRITTEN = {
+    # The tutorial's network: one pooling module applied twice, two hidden FC layers, Xavier where He is due.
+    "tutorial_style.py": {"dataset": "ok", "init": "violates", "augmentation": "ok", "pool": "violates",
+                          "classes": "ok", "conv_layers": "violates", "pool_layers": "violates", "first_filters": "ok",
+                          "fc_nodes": "violates", "ae_layers": "not_found", "ae_fc_nodes": "not_found"},
+    # features/classifier Sequentials, filters from an argument's default, details in a Colab docstring.
+    "features_classifier.py": {"dataset": "ok", "init": "violates", "augmentation": "ok", "pool": "violates",
+                               "classes": "ok", "conv_layers": "ok", "pool_layers": "ok", "first_filters": "ok",
+                               "fc_nodes": "violates", "ae_layers": "not_found", "ae_fc_nodes": "not_found"},
+    # Keras model.add, a parity filter for the classes, Glorot by name.
+    "keras_add.py": dict.fromkeys(ASPECTS[:9], "ok") | {"ae_layers": "not_found", "ae_fc_nodes": "not_found"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HAND_WRITTEN))
+def test_hand_written_submissions(name):
+    result = check(HERE / "submissions" / name)
+    assert verdicts(result) == HAND_WRITTEN[name], result.findings
+    assert all(c.evidence for c in result.aspects.values() if c.verdict != "not_found")
+
+
+def test_the_tutorial_style_claim_and_test_size_are_read_from_a_comment():
+    result = check(HERE / "submissions" / "tutorial_style.py")
+    assert result.judgement["cnn"].claimed == pytest.approx(0.984)  # 4,993 of 5,074
+    assert result.claims["test_size"] == 5074 == result.claims["variant_test_size"]
+    assert "4,993 of 5,074 images" in result.judgement["cnn"].why
+
+
+def test_a_notebook_of_nbformat_3_is_read(tmp_path):
+    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "markdown", "source": ["Name: Old Format\n", "Roll: B20AI052, DD/MM/YY 18/03/02, B.Tech\n"]},
+        {"cell_type": "code", "language": "python", "outputs": [], "input": [
+            "import torchvision\n", "data = torchvision.datasets.FashionMNIST('.', download=True)\n",
+            "classes = [1, 3, 5, 7, 9]\n"]}]}]}
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(old))
+    result = check(path)
+    assert result.student.roll == "B20AI052"
+    assert result.aspects["dataset"].verdict == result.aspects["classes"].verdict == "ok"
+    assert result.aspects["dataset"].evidence[0].where == "old.ipynb, cell 2, line 2"
+
+
+def test_details_given_and_stated_otherwise_are_said(tmp_path):
+    path = tmp_path / "nb.md"
+    path.write_text("Roll number: B20AI054\nDD/MM/YY - 18/03/02\nAs ABC is even, the dataset is FashionMNIST.\n")
+    given = parse_student("18/03/02", "B20AI052", "btech")
+    result = check(path, given)
+    assert result.details_agree is False and result.student == given  # judged against the given details
+    assert any("states other details" in f for f in result.findings)
+
+
+@pytest.mark.parametrize("text,n,images", [
+    ("97.92 %", 5000, 4896), ("97.91%", 5000, 4896),  # rounded; truncated from 97.9199...
+    ("97.91999999999999", 5000, 4896),  # printed float noise
+    ("0.9792", 5000, 4896), ("97.930 %", 5000, None),  # three decimals half an image off
+    ("97.03 %", 5074, None), ("98.40 %", 5074, 4993),  # MNIST's 5,074: not every two-decimal value is possible
+])
+def test_a_claim_must_be_a_whole_number_of_images(text, n, images):
+    piece = variantlab.submission.Piece("prose", f"Test accuracy: {text}", "r.md", "")
+    claim = accuracy_claim(next(lines([piece])))
+    assert claim is not None and whole_images(claim, n) == images
+
+
+def test_the_last_claim_wins_unless_it_rounds_an_earlier_more_precise_one():
+    def claim(value, unit):
+        return Claim(value, unit, False, variantlab.codescan.Found(value, "", ""))
+    assert final_claim([claim(0.9791999, 1e-8), claim(0.9792, 1e-4)]).value == 0.9791999  # rounding of the first
+    assert final_claim([claim(0.9791999, 1e-8), claim(0.9650, 1e-4)]).value == 0.9650  # a later, other result
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """80 generated submissions: notebooks and scripts in five code styles, Markdown and PDF reports."""
+    labelled = generate(tmp_path_factory.mktemp("corpus"), count=80, seed=11)
+    return [(x, check(x.path, x.student)) for x in labelled]
+
+
+def rates(pairs, verdict: str) -> tuple[float, float, int]:
+    """(precision, recall, cases) of one verdict over (label, got) pairs."""
+    hits = sum(label == got == verdict for label, got in pairs)
+    said = sum(got == verdict for _, got in pairs)
+    real = sum(label == verdict for label, _ in pairs)
+    return hits / said if said else 1.0, hits / real if real else 1.0, real
+
+
+def test_corpus_violations_in_code_are_found_precisely(corpus):
+    code = [(x.verdicts[a], r.aspects[a].verdict) for x, r in corpus if x.kind in ("notebook", "script")
+            for a in ASPECTS]
+    precision, recall, cases = rates(code, "violates")
+    assert cases >= 20 and precision >= 0.95 and recall >= 0.9, (precision, recall, cases)
+
+
+def test_corpus_every_contradiction_is_found(corpus):
+    pairs = [(x.verdicts[a], r.aspects[a].verdict) for x, r in corpus for a in ASPECTS]
+    precision, recall, cases = rates(pairs, "contradicts")
+    assert cases >= 20 and recall == 1.0 and precision >= 0.95, (precision, recall, cases)
+
+
+def test_corpus_claims_are_judged_as_labelled(corpus):
+    judged = Counter((x.claims[m], r.judgement[m].verdict) for x, r in corpus for m in x.claims)
+    wrong = {k: v for k, v in judged.items() if k[0] != k[1]}
+    assert not wrong and {k[0] for k in judged} == {"plausible", "impossible_for_n", "above_measured"}
+
+
+def test_check_json_has_exactly_the_documented_keys(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "variantlab", "check", str(HERE / "submissions" / "keras_add.py"),
+                           "--dob", "04/04/00", "--roll", "B20AI093", "--program", "btech", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert list(out) == ["file", "student", "stated_details", "details_agree", "aspects", "claims", "judgement",
+                         "findings"]
+    assert list(out["aspects"]) == list(ASPECTS)
+    assert set(out["aspects"]["pool"]) == {"required", "code", "text", "verdict", "evidence"}
+    assert out["aspects"]["pool"]["required"] == "avg" and out["details_agree"] is True
+    assert {"cnn_test_accuracy", "ae_classifier_test_accuracy"} <= set(out["claims"])
+    assert set(out["judgement"]) == {"cnn", "ae_classifier"}
+    assert set(out["judgement"]["cnn"]) >= {"claimed", "verdict", "why"}
