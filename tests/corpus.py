@@ -258,6 +258,8 @@ PHRASES = {
                 "The five classes kept are {classes}."],
     "conv_layers": ["The CNN has {conv_layers} conv layers and {pool_layers} pool layer(s).",
                     "Feature extractor: {conv_layers} convolutional layers + {pool_layers} pooling layer(s)"],
+    "pool_layers": ["The CNN has {pool_layers} pooling layer(s).", "Pooling layers: {pool_layers}",
+                    "Its feature extractor: {conv_layers} conv + {pool_layers} pool"],
     "first_filters": ["The first layer has {first_filters} filters.", "{first_filters} filters in the first layer.",
                       "First layer filters: {first_filters}"],
     "fc_nodes": ["The CNN has 1 FC layer with {fc_nodes} nodes.",
@@ -334,7 +336,7 @@ def accuracy_claims(variant: Variant, rng: random.Random) -> dict[str, tuple[str
 def plan(student: Student, rng: random.Random, wrong_code: int, wrong_text: int) -> Plan:
     variant = derive(student)
     required = required_values(variant)
-    chosen = rng.sample([a for a in ASPECTS if a != "pool_layers"], wrong_code + wrong_text)
+    chosen = rng.sample(ASPECTS, wrong_code + wrong_text)
     built = dict(required)
     for aspect in chosen[:wrong_code]:
         built[aspect] = wrong(aspect, required[aspect], rng)
@@ -354,7 +356,7 @@ def notebook(plan: Plan, style: str, rng: random.Random) -> str:
     cells.append(("markdown", "## Question 2: the autoencoder\n\n" + derivation(required, plan.student, rng, Q2)))
     cells += [("code", c) for c in code[5:]]
     if plan.contradicted:
-        notes = [statement(a, required | {a: v}, plan.student, rng) for a, v in plan.contradicted.items()]
+        notes = [statement(a, plan.built | {a: v}, plan.student, rng) for a, v in plan.contradicted.items()]
         cells.append(("markdown", "### Notes on the implementation\n\n" + "\n\n".join(notes)))
     cnn, aec = plan.claims["cnn"][0], plan.claims["ae_classifier"][0]
     outputs = {len(cells): f"Epoch 15 loss 0.0412\nTest accuracy of the CNN: {cnn}\n",
@@ -376,7 +378,7 @@ def script(plan: Plan, style: str, rng: random.Random) -> str:
     """A Colab export: cells as one file, markdown as comments."""
     required = required_values(plan.variant)
     code = keras_code(plan.built, rng) if style == "keras" else torch_code(plan.built, style, rng)
-    notes = [statement(a, required | {a: v}, plan.student, rng) for a, v in plan.contradicted.items()]
+    notes = [statement(a, plan.built | {a: v}, plan.student, rng) for a, v in plan.contradicted.items()]
     comments = "\n".join(f"# {line}" for line in
                          (header(plan.student) + derivation(required, plan.student, rng, Q1 + Q2)).splitlines())
     body = "\n\n".join(c.replace("%matplotlib inline", "") for c in code)
@@ -389,7 +391,6 @@ def script(plan: Plan, style: str, rng: random.Random) -> str:
 def report_lines(plan: Plan, rng: random.Random, pages: int) -> list[str]:
     """A report's text: details, the derivation as built (a wrong value stated where the student built it
     wrong), a hyperparameter table, training logs and results; contradictions in a later summary."""
-    required = required_values(plan.variant)
     lines = header(plan.student).replace("# ", "").splitlines()
     lines += ["", "Question 1", "", *derivation(plan.built, plan.student, rng, Q1).splitlines(), ""]
     lines += ["Hyperparameters", f"Batch size: {rng.choice([64, 100, 128])}", "Optimizer: Adam",
@@ -404,7 +405,7 @@ def report_lines(plan: Plan, rng: random.Random, pages: int) -> list[str]:
               f"The autoencoder classifier reaches a test accuracy of {aec}.", ""]
     if plan.contradicted:
         lines += ["Summary of the implementation", ""]
-        lines += [statement(a, required | {a: v}, plan.student, rng) for a, v in plan.contradicted.items()]
+        lines += [statement(a, plan.built | {a: v}, plan.student, rng) for a, v in plan.contradicted.items()]
     return lines
 
 

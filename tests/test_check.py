@@ -150,8 +150,8 @@ def test_the_last_claim_wins_unless_it_rounds_an_earlier_more_precise_one():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """80 generated submissions: notebooks and scripts in five code styles, Markdown and PDF reports."""
-    labelled = generate(tmp_path_factory.mktemp("corpus"), count=80, seed=11)
+    """120 generated submissions: notebooks and scripts in five code styles, Markdown and PDF reports."""
+    labelled = generate(tmp_path_factory.mktemp("corpus"), count=120, seed=11)
     return [(x, check(x.path, x.student)) for x in labelled]
 
 

@@ -215,3 +215,16 @@ def test_bad_classes_are_refused(fashion_mnist):
 
 def test_every_dataset_names_a_known_format():
     assert {spec.format for spec in datasets.SPECS.values()} <= set(datasets.FORMATS)
+
+
+@pytest.mark.parametrize("key", ["fashion_mnist", "mnist"])
+def test_the_catalogs_images_per_class_are_the_real_datas(key, request):
+    """The checker knows a variant's test-set size without the files: from these counts, checked here."""
+    from variantlab.catalog import SPECS
+
+    data = request.getfixturevalue(key)
+    classes = len(SPECS[key].class_names)
+    assert tuple(torch.bincount(data.train.labels, minlength=classes).tolist()) == SPECS[key].train_per_class
+    assert tuple(torch.bincount(data.test.labels, minlength=classes).tolist()) == SPECS[key].test_per_class
+    assert SPECS[key].subset_sizes((1, 3, 5, 7, 9))[1] == int(torch.isin(data.test.labels,
+                                                                          torch.tensor([1, 3, 5, 7, 9])).sum())

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from variantlab.submission import Piece
+from variantlab.submission import Piece, parse
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def parse_lenient(code: str) -> ast.Module | None:
     lines = [re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in code.splitlines()]
     for _ in range(len(lines) + 1):
         try:
-            return ast.parse("\n".join(lines))
+            return parse("\n".join(lines))
         except (SyntaxError, ValueError) as e:
             number = getattr(e, "lineno", None)
             if not number or number > len(lines) or lines[number - 1].strip() == "pass":
