@@ -85,12 +85,13 @@ class Baseline:
         return not self.differences
 
     def where(self) -> str:
-        """'this variant', or the closest measured one with what differs."""
-        if self.own:
-            return "this variant"
-        differs = ", ".join(f"{aspect.replace('_', ' ')} ({theirs} there, {mine} here)"
-                            for aspect, theirs, mine in self.differences)
-        return f"the closest measured variant, `{self.key}`, which differs in: {differs}"
+        """'this variant', or 'the closest measured variant `key`'."""
+        return "this variant" if self.own else f"the closest measured variant `{self.key}`"
+
+    def differs(self) -> str:
+        """What the measured variant has otherwise than the student's: 'pool (AvgPool there, MaxPool here), ...'."""
+        return ", ".join(f"{aspect.replace('_', ' ')} ({theirs} there, {mine} here)"
+                         for aspect, theirs, mine in self.differences)
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,9 @@ def judge(variant: Variant, model: ClassifierName, accuracy: float, table: Table
     upper = _reach(table, variant, profile or "fast", model)
     lower = upper if profile else _reach(table, variant, "faithful", model)
     reaches = [r for r in ([upper] if lower is upper else [upper, lower]) if r is not None]
-    caveats = [f"the {r.measured.profile} baseline is {r.baseline.where()}" for r in reaches if not r.baseline.own]
+    standing_in = {r.baseline.key: r.baseline for r in reaches if not r.baseline.own}
+    caveats = [f"`{b.key}` stands in for this variant, which was not measured; it differs in: {b.differs()}"
+               for b in standing_in.values()]
     if changed_settings:
         caveats.append(f"this run changed {', '.join(changed_settings)}: not the baseline's settings")
     if train_limit:

@@ -242,17 +242,22 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
     print_check(result)
 
 
+def shown(value) -> str:
+    """A value as a grader reads it: 1, 3, 5, 7, 9 for a list; the word itself for a name."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def print_check(result) -> None:
     student = result.student
     agree = {True: "agree", False: "[bold red]do not agree[/]", None: "not stated"}[result.details_agree]
     console.print(f"[bold]{result.file}[/]: checked against {student.name or student.roll} ({student.dob}, "
                   f"{student.roll}, {student.program}); the submission's own details {agree}")
-    table = Table("aspect", "required", "code", "text", "verdict", "evidence", title="Aspects")
+    table = Table("aspect", "required", "code", "text", "verdict", "where", title="Aspects")
     for aspect, c in result.aspects.items():
         style = VERDICT_STYLE.get(c.verdict, "")
-        table.add_row(aspect, repr(c.required), "" if c.code is None else repr(c.code),
-                      ", ".join(map(repr, c.text)), f"[{style}]{c.verdict}[/]" if style else c.verdict,
-                      "; ".join(f"{f.where}: {f.excerpt}" for f in c.evidence[:2]))
+        table.add_row(aspect, shown(c.required), "" if c.code is None else shown(c.code),
+                      "; ".join(map(shown, c.text)), f"[{style}]{c.verdict}[/]" if style else c.verdict,
+                      "; ".join(f.where for f in c.evidence[:2]), style=None if c.verdict != "not_found" else "dim")
     console.print(table)
     claims = Table("model", "claimed", "verdict", "why", title="Claimed test accuracies")
     for model, j in result.judgement.items():

@@ -173,7 +173,8 @@ def baseline_blocks(result: RunResult, judgements: dict[ClassifierName, Judgemen
         measured = "; ".join(f"{name} on {m.machine}, {statistics.mean(m.seconds):.0f} s of training a run"
                              for name, m in profiles.items())
         where = (f"Baselines measured on this very variant (`{baseline.key}`): {measured}." if baseline.own else
-                 f"This variant has not been measured; the baselines are those of {baseline.where()}. "
+                 f"This variant has not been measured; the baselines are those of {baseline.where()}, which "
+                 f"has the same dataset and classes and differs in: {baseline.differs()}. "
                  f"Measured {measured}.")
     blocks += [Paragraph(where), table(header, rows)]
     blocks += [Paragraph(f"**{TITLES[m]}: {VERDICT_WORDS[j.verdict]}.** {j.why[0].upper()}{j.why[1:]}.")
