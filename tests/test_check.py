@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 import variantlab
+import variantlab.check
+import variantlab.codescan
+import variantlab.submission
 from variantlab import baselines
 from variantlab.check import ASPECTS, check, whole_images
 from variantlab.report import write_report
@@ -137,7 +140,7 @@ def test_details_given_and_stated_otherwise_are_said(tmp_path):
 ])
 def test_a_claim_must_be_a_whole_number_of_images(text, n, images):
     piece = variantlab.submission.Piece("prose", f"Test accuracy: {text}", "r.md", "")
-    claim = accuracy_claim(next(lines([piece])))
+    claim = accuracy_claim(lines([piece])[0])
     assert claim is not None and whole_images(claim, n) == images
 
 
@@ -196,3 +199,54 @@ def test_check_json_has_exactly_the_documented_keys(tmp_path):
     assert {"cnn_test_accuracy", "ae_classifier_test_accuracy"} <= set(out["claims"])
     assert set(out["judgement"]) == {"cnn", "ae_classifier"}
     assert set(out["judgement"]["cnn"]) >= {"claimed", "verdict", "why"}
+
+
+@pytest.mark.parametrize("line,value", [
+    ("Test loss: 0.0712, Test accuracy: 0.9792", 0.9792),  # the number after "accuracy", not the loss before it
+    ("Average loss: 0.0712, Accuracy: 4896/5000 (98%) on the test set", 0.9792),  # PyTorch's example prints counts
+    ("Epoch 15: train acc 0.9901, test acc 0.9712", 0.9712),
+    ("The CNN reaches 97.92 % test accuracy.", 0.9792),
+])
+def test_the_accuracy_is_the_number_the_line_gives_it(line, value):
+    piece = variantlab.submission.Piece("output", line, "nb.ipynb", "output of cell 3")
+    assert accuracy_claim(lines([piece])[0]).value == pytest.approx(value)
+
+
+def test_of_equally_precise_earlier_claims_the_latest_is_taken():
+    def claim(value, unit):
+        return Claim(value, unit, False, variantlab.codescan.Found(value, "", ""))
+    assert final_claim([claim(0.9781, 1e-4), claim(0.9812, 1e-4), claim(0.98, 1e-2)]).value == 0.9812
+
+
+def test_a_keras_model_built_across_cells_is_one_model(tmp_path):
+    cells = ["model = keras.Sequential()\nmodel.add(layers.Conv2D(8, 3))\nmodel.add(layers.MaxPooling2D(2))",
+             "model.add(layers.Conv2D(16, 3))\nmodel.add(layers.MaxPooling2D(2))\nmodel.add(layers.Conv2D(32, 3))",
+             "model.add(layers.Flatten())\nmodel.add(layers.Dense(512))\nmodel.add(layers.Dense(5))"]
+    found, _ = variantlab.codescan.scan([variantlab.submission.Piece("code", c, "nb.ipynb", f"cell {i}")
+                                         for i, c in enumerate(cells, start=1)])
+    assert [found[a][0].value for a in ("conv_layers", "pool_layers", "first_filters", "fc_nodes")] == [3, 2, 8, 512]
+
+
+HOSTILE_TEXT = ["7" * 200_000, "10 filters" + " " * 20_000 + "x", "1conv" * 40_000, "- " * 50_000 + "layers",
+                "test accuracy " + "9" * 100_000, "Test images: " + "5," * 50_000]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT, ids=["digits", "spaces", "conv", "dashes", "accuracy", "commas"])
+def test_long_hostile_lines_are_read_without_backtracking_forever(text):
+    """Each ran for minutes to hours before lines were capped and the patterns bounded; now a blink."""
+    given = parse_student("18/03/02", "B20AI052", "btech")
+    submission = variantlab.submission.Submission(Path("r.md"), ("r.md",), (
+        variantlab.submission.Piece("prose", text, "r.md", ""),), ())
+    assert set(variantlab.check.check_submission(submission, given).aspects) == set(ASPECTS)
+
+
+def test_hostile_code_is_read_without_exhausting_time_or_memory():
+    pieces = [
+        "\n".join(f"%magic {i}" if i % 2 else f"bad syntax line {i} (" for i in range(2000)),  # 2,000 bad lines
+        "x0 = 10\n" + "\n".join(f"x{i} = x{i - 1} * x{i - 1}" for i in range(1, 40)),  # a number without end
+        "class Net(nn.Module):\n    def __init__(self):\n        self.c = nn.ModuleList([nn.Conv2d(1, 8, 3) "
+        "for _ in range(10**9)])\n        for i in range(0, 5, 0):\n            self.c.append(nn.Conv2d(8, 8, 3))",
+        "X = " + "+".join(["1"] * 50_000),  # deeper than the parser's recursion
+    ]
+    found, _ = variantlab.codescan.scan([variantlab.submission.Piece("code", p, "q.py", "") for p in pieces])
+    assert found["conv_layers"][0].value <= 64  # a loop of a billion counts as a network could mean

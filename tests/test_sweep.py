@@ -192,7 +192,7 @@ def test_hostile_roster_rows_are_invalid_and_the_csv_is_inert(tmp_path):
     rows = read_roster(roster)
     assert [r.student for r in rows] == [None] * 5
     assert all("is not 3 to 32 ASCII letters" in r.error for r in rows)
-    write_summary(tmp_path / "out", rows, {}, 1, "fast", baselines.Table({}))
+    write_summary(tmp_path / "out", rows, {}, 1, baselines.Table({}))
     cells = summary(tmp_path / "out")
     assert [c["status"] for c in cells] == ["invalid"] * 5
     assert cells[3]["roll"] == "'=1+2052" and cells[3]["first"].startswith("'=HYPERLINK(")

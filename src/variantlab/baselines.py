@@ -238,8 +238,10 @@ def judge(variant: Variant, model: ClassifierName, accuracy: float, table: Table
     return Judgement(model, accuracy, verdict, why, upper, lower, tuple(caveats))
 
 
-def judge_run(result: RunResult, table: Table) -> dict[ClassifierName, Judgement]:
-    """Both classifiers of a variantlab run, each against its own profile's measured numbers."""
-    return {m: judge(result.variant, m, result.classifier(m).test_accuracy, table, profile=result.profile.name,
-                     changed_settings=result.changed_settings, train_limit=result.train_limit)
-            for m in CLASSIFIERS}
+def judge_run(result: RunResult, table: Table,
+              accuracy: Mapping[ClassifierName, float] | None = None) -> dict[ClassifierName, Judgement]:
+    """Both classifiers of a variantlab run, each against its own profile's measured numbers; `accuracy`
+    (a mean over seeds, say) instead of the run's own where given."""
+    return {m: judge(result.variant, m, accuracy[m] if accuracy else result.classifier(m).test_accuracy, table,
+                     profile=result.profile.name, changed_settings=result.changed_settings,
+                     train_limit=result.train_limit) for m in CLASSIFIERS}

@@ -111,8 +111,8 @@ def whole_images(claim: textscan.Claim, n: int) -> int | None:
     printed with float noise), or None when there is none."""
     if claim.noise:
         low, high = claim.value - 1e-6, claim.value + 1e-6
-    else:
-        low, high = claim.value - claim.unit / 2 - 1e-12, claim.value + claim.unit + 1e-12
+    else:  # rounded: half a unit either way; truncated: up to a whole unit above, inclusive, since 97.9199...
+        low, high = claim.value - claim.unit / 2 - 1e-12, claim.value + claim.unit + 1e-12  # prints as 97.91
     k = math.ceil(low * n - 1e-9)
     return k if k <= high * n + 1e-9 and 0 <= k <= n else None
 
@@ -173,15 +173,16 @@ def check(path: Path, student: Student | None = None, table: baselines.Table | N
 def check_submission(submission: Submission, student: Student | None = None,
                      table: baselines.Table | None = None) -> CheckResult:
     table = baselines.shipped() if table is None else table
-    stated = textscan.details(list(submission.pieces))
+    read = textscan.lines(submission.text)
+    stated = textscan.details(read)
     given = student is not None
     student = student if student is not None else student_of(stated)
     variant = derive(student)
     code, unparsed = codescan.scan(submission.code)
-    text = textscan.aspects(submission.text)
+    text = textscan.aspects(read)
     required = required_values(variant)
     aspects = {a: judge_aspect(required[a], code.get(a, []), text.get(a, [])) for a in ASPECTS}
-    accuracy, sizes = textscan.claims(submission.text)
+    accuracy, sizes = textscan.claims(read)
     train_n, test_n = SPECS[variant.dataset].subset_sizes(variant.classes)
     judgement = {m: judge_claim(m, accuracy.get(m, []), variant, test_n, table) for m in CLASSIFIERS}
     details_agree = agree(student, stated) if given else None
@@ -203,6 +204,7 @@ def check_submission(submission: Submission, student: Student | None = None,
     findings += [f"states {f.value:,} test images, but the variant's five classes have {test_n:,} ({f.where})"
                  for f in stated_test[:1]]
     findings += [f"could not read {problem}" for problem in submission.skipped]
-    findings += [f"{p.where()}: code that does not parse, not read" for p in unparsed]
+    findings += [f"{p.where()}: code that could not be read (it does not parse, or is over a million characters)"
+                 for p in unparsed]
     return CheckResult(submission.path.name, student, variant, stated, details_agree, aspects, claims, judgement,
                        tuple(findings))

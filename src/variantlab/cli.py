@@ -30,17 +30,20 @@ def _group():
 
 
 @contextmanager
-def user_errors():
-    """A user's mistake becomes one line on stderr and exit status 2, never a traceback; Ctrl-C says how
-    to pick up where it stopped (130, as a shell reports an interrupt)."""
+def user_errors(interrupted: str = "interrupted"):
+    """A user's mistake becomes one line on stderr and exit status 2, never a traceback; Ctrl-C says
+    `interrupted` (how to pick up where it stopped, where one can) and exits 130, as a shell reports it."""
     try:
         yield
     except UserError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted: the same command resumes from the last finished epoch", err=True)
+        typer.echo(interrupted, err=True)
         raise typer.Exit(130) from None
+
+
+RESUMES = "interrupted: the same command resumes from the last finished epoch"
 
 
 @app.command("derive")
@@ -158,7 +161,7 @@ def run_cmd(dob: str = DOB, roll: str = ROLL, program: str = PROGRAM, first: str
     from variantlab.errors import TrainingDiverged
     from variantlab.pipeline import run
 
-    with user_errors():
+    with user_errors(RESUMES):
         try:
             result = run(dob, roll, program, first, last, profile=profile, seed=seed, epochs=epochs,
                           train_limit=train_limit, device=device, out=out, data_dir=data_dir,
@@ -190,7 +193,7 @@ def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, d
     """Train a whole class on Ray: each distinct variant once, a report per student, a class summary."""
     from variantlab.sweep import sweep, sweep_out
 
-    with user_errors():
+    with user_errors(RESUMES):
         rows = sweep(roster, profile=profile, seeds=seeds, epochs=epochs, train_limit=train_limit, address=address,
                      cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, out=out, data_dir=data_dir,
                      settings=parse_settings(settings))
@@ -222,8 +225,12 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
               as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables.")):
     """Check submissions against each student's own variant: aspects, claimed accuracies, findings.
     Nothing in a submission is run: code is parsed, notebooks and PDFs are read as data."""
-    with user_errors():
+    with user_errors("interrupted before the check was written; run the same command again"):
+        given = [dob, roll, program]
         if roster:
+            if any(given):
+                raise UserError("--roster gives every student's details: --dob, --roll and --program are for one "
+                                "submission")
             from variantlab.grading import check_class
 
             summary = check_class(Path(submission), Path(roster), out=out, workers=workers)
@@ -231,7 +238,8 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
             return
         from variantlab.check import check
 
-        given = [dob, roll, program]
+        if out or workers:
+            raise UserError("--out and --workers are for a class (--roster); one submission prints its check")
         if any(given) and not all(given):
             raise UserError("give all of --dob, --roll and --program, or none (then the submission's own are used)")
         student = parse_student(dob, roll, program) if all(given) else None

@@ -36,19 +36,33 @@ class Source:
         return Found(value, self.piece.where(line), text[:200])
 
 
+RETRIES = 20  # lines set aside before a cell is read one line at a time instead
+MAX_CODE = 1_000_000  # characters of one cell or script that are parsed: far beyond any student's
+TOO_DEEP = (SyntaxError, ValueError, RecursionError, MemoryError)  # what parsing a hostile cell may raise
+
+
 def parse_lenient(code: str) -> ast.Module | None:
-    """The cell's syntax tree; lines the parser cannot take (magics, shell escapes, typos) become `pass`."""
+    """The cell's syntax tree. Lines the parser cannot take (magics, shell escapes, typos) become `pass`; a cell
+    with more of them than RETRIES is read line by line, each line that parses alone kept."""
     lines = [re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in code.splitlines()]
-    for _ in range(len(lines) + 1):
+    for _ in range(RETRIES):
         try:
             return parse("\n".join(lines))
-        except (SyntaxError, ValueError) as e:
+        except TOO_DEEP as e:
             number = getattr(e, "lineno", None)
             if not number or number > len(lines) or lines[number - 1].strip() == "pass":
-                return None
+                break
             line = lines[number - 1]
             lines[number - 1] = line[:len(line) - len(line.lstrip())] + "pass"
-    return None
+    kept: list[ast.stmt] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            tree = parse(line.strip())
+        except TOO_DEEP:
+            continue
+        for statement in tree.body:
+            kept.append(ast.increment_lineno(statement, number - 1))
+    return ast.Module(body=kept, type_ignores=[]) if kept else None
 
 
 def call_name(node: ast.AST) -> str:
@@ -76,6 +90,10 @@ def dotted(node: ast.AST) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
+LARGEST = 10**6  # an integer a network could mean; beyond it, products of products only cost time
+MAX_REPEAT = 64  # loop repetitions counted: no network of the exam has more layers
+
+
 class Constants:
     """Integers a submission names at module level (`FILTERS = 10`), to read `Conv2d(1, FILTERS, 5)`."""
 
@@ -98,6 +116,11 @@ class Constants:
                             self.values.setdefault(arg.arg, value)
 
     def number(self, node: ast.AST | None) -> int | None:
+        """An integer expression's value, where it is one of literals and named constants; None beyond LARGEST."""
+        value = self._number(node)
+        return value if value is None or abs(value) <= LARGEST else None
+
+    def _number(self, node: ast.AST | None) -> int | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
             return node.value
         if isinstance(node, ast.Name):
@@ -106,7 +129,7 @@ class Constants:
             inner = self.number(node.operand)
             return -inner if inner is not None else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
-            left, right = self.number(node.left), self.number(node.right)
+            left, right = self.number(node.left), self.number(node.right)  # each capped: the product stays small
             if left is None or right is None or (isinstance(node.op, ast.FloorDiv) and right == 0):
                 return None
             ops = {ast.Add: left + right, ast.Sub: left - right, ast.Mult: left * right}
@@ -116,7 +139,7 @@ class Constants:
     def loop_count(self, node: ast.AST) -> int:
         """How many times `for ... in node` runs, where it can be read off: a range or a literal list; else once."""
         if isinstance(node, (ast.List, ast.Tuple)):
-            return len(node.elts)
+            return min(len(node.elts), MAX_REPEAT)
         return self.range_length(node) or 1
 
     def range_length(self, node: ast.AST) -> int | None:
@@ -124,9 +147,9 @@ class Constants:
         if not (isinstance(node, ast.Call) and call_name(node) == "range" and 1 <= len(node.args) <= 3):
             return None
         values = [self.number(a) for a in node.args]
-        if any(v is None for v in values):
+        if any(v is None for v in values) or (len(values) == 3 and values[2] == 0):
             return None
-        return len(range(*values))  # type: ignore[arg-type]
+        return min(len(range(*values)), MAX_REPEAT)  # type: ignore[arg-type]
 
 
 # A layer's constructor name -> (kind, where its width is: "torch" (second argument), "first" (first argument)).
@@ -178,7 +201,7 @@ class Reader:
         self.sources = []
         self.unparsed: list[Piece] = []
         for piece in pieces:
-            tree = parse_lenient(piece.text)
+            tree = parse_lenient(piece.text) if len(piece.text) <= MAX_CODE else None
             if tree is None:
                 self.unparsed.append(piece)
             else:
@@ -237,8 +260,8 @@ class Reader:
         if isinstance(node, ast.Dict):
             return [x for value in node.values if value is not None for x in self.layers_of(source, value, local)]
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
-            times = self.constants.range_length(node.generators[0].iter) or 1
-            return self.layers_of(source, node.elt, local) * times
+            times = self.constants.loop_count(node.generators[0].iter)
+            return (self.layers_of(source, node.elt, local) * times)[:MAX_REPEAT]
         if isinstance(node, ast.Name):
             return list(local.get(node.id, self._models[node.id].applied if node.id in self._models else []))
         return []
@@ -278,7 +301,7 @@ class Reader:
                         self.constants.values[name] = saved
                 else:
                     self.collect_parts(source, statement.body, parts, local,
-                                       times * self.constants.loop_count(statement.iter))
+                                   min(times * self.constants.loop_count(statement.iter), MAX_REPEAT))
                 continue
             if isinstance(statement, (ast.If, ast.With, ast.Try)):
                 self.collect_parts(source, statement.body, parts, local, times)
@@ -354,8 +377,8 @@ class Reader:
             model = self.model_of_class(name)
             if any(layer.kind in ("conv", "deconv", "linear") for layer in model.applied):
                 models.append(model)
+        keras: dict[str, Model] = {}  # `model.add(...)` may run across cells
         for source in self.sources:
-            keras: dict[str, Model] = {}
             for node in ast.walk(source.tree):
                 if isinstance(node, ast.FunctionDef):
                     returned = [s.value for s in ast.walk(node) if isinstance(s, ast.Return)

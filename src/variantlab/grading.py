@@ -9,11 +9,14 @@ grading.html, and one JSON per submission, all inside DIR.
 """
 
 import ast
-import csv
 import io
+import multiprocessing
 import os
 import re
+import resource
+import signal
 import tokenize
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,11 +30,14 @@ from variantlab.config import CLASSIFIERS
 from variantlab.document import Block, Cell, Heading, Link, Paragraph, table, to_html
 from variantlab.errors import UserError
 from variantlab.locks import folder_lock
-from variantlab.roster import read_roster, spreadsheet_safe
+from variantlab.roster import read_roster, write_csv
 from variantlab.rules import derive
 from variantlab.student import Student
 from variantlab.submission import SUFFIXES, Submission, read_submission
 
+SECONDS_A_FILE = 120  # a submission not read by then is reported unreadable, and the class goes on
+WORKER_MEMORY = 3 * 2**30  # bytes of address space a worker may map
+VOCABULARY = 0xFFFFF - 0x10000  # distinct tokens the similarity pass tells apart (one character each)
 NEAR_IDENTICAL = 95  # rapidfuzz ratio (0-100) of two submissions' normalised code at which they are reported
 MIN_TOKENS = 150  # code shorter than this says too little to call two submissions alike
 SAME_VARIANT_ASPECTS = 8  # aspects the code must show before it is said to build another student's variant
@@ -133,22 +139,47 @@ def fingerprint(submission: Submission) -> str:
     return " ".join(tokens)
 
 
+def names(text: str, roll: str) -> bool:
+    """Whether `text` holds `roll` as a roll number, not as part of a longer one."""
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(roll)}(?![0-9])", text, re.I) is not None
+
+
+class TooSlow(Exception):
+    pass
+
+
+def _too_slow(signum, frame):
+    raise TooSlow
+
+
+def start_worker() -> None:
+    """Each worker: a memory ceiling, so a file that would exhaust memory fails alone (MemoryError), and
+    the alarm the per-file time limit rings."""
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    signal.signal(signal.SIGALRM, _too_slow)
+
+
 def check_entry(entry: Entry, students: dict[str, Student]) -> Outcome:
     """One worker's job: read the entry, find its student (by name, else by a roll in its text), check it."""
     name = entry.path.name
+    signal.alarm(SECONDS_A_FILE)
     try:
         submission = read_submission(entry.path)
         roll = entry.roll
         if roll is None:
             text = " ".join(p.text for p in submission.pieces)
-            found = [r for r in students if re.search(rf"(?<![A-Za-z0-9]){re.escape(r)}(?![0-9])", text, re.I)]
+            found = [r for r in students if names(text, r)]
             roll = found[0] if len(found) == 1 else None
         result = check.check_submission(submission, students[roll]) if roll is not None else None
         return Outcome(name, roll, result, "", fingerprint(submission))
     except UserError as e:
         return Outcome(name, entry.roll, None, str(e), "")
+    except TooSlow:
+        return Outcome(name, entry.roll, None, f"{name}: not read within {SECONDS_A_FILE} s", "")
     except Exception as e:  # a file no reader foresaw: its own row says so, and the class goes on
         return Outcome(name, entry.roll, None, f"{type(e).__name__}: {e}".splitlines()[0][:300], "")
+    finally:
+        signal.alarm(0)
 
 
 def entries_of(folder: Path, rolls: list[str]) -> list[Entry]:
@@ -160,7 +191,7 @@ def entries_of(folder: Path, rolls: list[str]) -> list[Entry]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.is_symlink() or (path.is_file() and path.suffix.lower() not in SUFFIXES):
             continue
-        named = [r for r in rolls if re.search(rf"(?<![A-Za-z0-9]){re.escape(r)}(?![0-9])", path.name, re.I)]
+        named = [r for r in rolls if names(path.name, r)]
         entries.append(Entry(path, max(named, key=len) if named else None))
     return entries
 
@@ -170,10 +201,11 @@ def similar_pairs(outcomes: list[Outcome]) -> list[tuple[str, str, float]]:
     from rapidfuzz import fuzz, process
 
     kept = [o for o in outcomes if o.roll and o.result and len(o.fingerprint.split()) >= MIN_TOKENS]
-    vocabulary: dict[str, str] = {}
-    # Each token one character: the ratio then compares token sequences, and quickly.
-    encoded = ["".join(vocabulary.setdefault(t, chr(0x100 + len(vocabulary))) for t in o.fingerprint.split())
-               for o in kept]
+    counts = Counter(t for o in kept for t in set(o.fingerprint.split()))
+    # Each token one character (the ratio then compares token sequences, and quickly); the rarest tokens,
+    # beyond what the characters hold, share one.
+    vocabulary = {t: chr(0x10000 + i) for i, (t, _) in enumerate(counts.most_common(VOCABULARY))}
+    encoded = ["".join(vocabulary.get(t, "\uffff") for t in o.fingerprint.split()) for o in kept]
     if len(kept) < 2:
         return []
     scores = process.cdist(encoded, encoded, scorer=fuzz.ratio, score_cutoff=NEAR_IDENTICAL, workers=-1)
@@ -212,12 +244,20 @@ def run_checks(entries: list[Entry], students: dict[str, Student], workers: int 
     from rich.progress import Progress
 
     outcomes = []
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool, \
+    # Fresh interpreters (spawn): a fork would carry this process's address space, torch's included, under
+    # the workers' memory ceiling.
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context(
+            "spawn"), initializer=start_worker) as pool, \
             Progress(disable=not show_progress, transient=True) as progress:
         task = progress.add_task("checking", total=len(entries))
-        futures = [pool.submit(check_entry, entry, students) for entry in entries]
+        futures = {pool.submit(check_entry, entry, students): entry for entry in entries}
         for future in as_completed(futures):
-            outcomes.append(future.result())
+            entry = futures[future]
+            try:
+                outcomes.append(future.result())
+            except Exception as e:  # the worker itself died (killed, out of memory): this entry's row says so
+                outcomes.append(Outcome(entry.path.name, entry.roll, None, f"the checker's process failed on it "
+                                        f"({type(e).__name__})", ""))
             progress.advance(task)
     return sorted(outcomes, key=lambda o: o.entry)
 
@@ -237,6 +277,8 @@ def write_sheet(out: Path, rows, students: dict[str, Student], outcomes: list[Ou
     sheet = []
     for row in rows:
         mine = by_roll.get(row.roll) if row.student is not None else None
+        if row.student is not None and (mine is None or mine.result is None):  # an earlier check's, not this one's
+            inside(out / "submissions", f"{row.roll}.json").unlink(missing_ok=True)
         if row.student is None:
             sheet.append(SheetRow(row.roll, row.first, row.last, "unreadable", error=f"roster row: {row.error}"))
         elif mine is None:
@@ -254,11 +296,7 @@ def write_sheet(out: Path, rows, students: dict[str, Student], outcomes: list[Ou
         why = outcome.error or ("another entry already matched this roll" if outcome.roll else
                                 "no roster roll number in its name or text")
         sheet.append(SheetRow("", "", "", "unmatched file", outcome.entry, error=why))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows([{k: spreadsheet_safe(v) for k, v in row.csv_record().items()} for row in sheet])
-    write_text(out / "grading.csv", buffer.getvalue())
+    write_csv(out / "grading.csv", COLUMNS, [row.csv_record() for row in sheet])
     checked = ClassCheck(out, tuple(sheet))
     write_text(out / "grading.html", to_html(sheet_blocks(checked), wide=True))
     return checked

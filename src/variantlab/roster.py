@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from variantlab.atomic import write_text
 from variantlab.errors import UserError
 from variantlab.student import Student, parse_student
 
@@ -70,3 +71,12 @@ def spreadsheet_safe(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def write_csv(path: Path, columns, records: list[dict]) -> None:
+    """A CSV a spreadsheet opens safely, written atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows([{k: spreadsheet_safe(v) for k, v in record.items()} for record in records])
+    write_text(path, buffer.getvalue())

@@ -74,8 +74,8 @@ def read_submission(path: Path) -> Submission:
         raise UserError(f"{path}: no such file or folder")
     if path.is_file():
         return Submission(path, (path.name,), tuple(read_file(path, path.name)), ())
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()
-                   and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.parts[-2:]))
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink() and p.suffix.lower() in SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
     if not files:
         raise UserError(f"{path}: holds no notebook, script, PDF, Markdown or text file")
     if len(files) > MAX_FILES:
@@ -174,8 +174,8 @@ def script_pieces(source: str, name: str, place: str) -> list[Piece]:
     keeps its markdown cells as strings). Each keeps its line."""
     pieces = [Piece("code", source, name, place)]
     try:
-        tree = parse(source)
-    except (SyntaxError, ValueError):
+        tree = parse(source) if len(source) <= 1_000_000 else None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
     for node in tree.body if tree is not None else []:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):

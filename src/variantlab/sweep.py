@@ -9,8 +9,6 @@ Layout of the output folder:
   class_summary.csv, class_summary.html, groups.json
 """
 
-import csv
-import io
 import logging
 import os
 import statistics
@@ -29,7 +27,7 @@ from variantlab.errors import UserError
 from variantlab.locks import folder_lock
 from variantlab.report import mean_sd, pct, write_report
 from variantlab.results import RunResult, read_results
-from variantlab.roster import Row, read_roster, spreadsheet_safe
+from variantlab.roster import Row, read_roster, write_csv
 from variantlab.rules import derive
 from variantlab.student import Student
 
@@ -117,7 +115,7 @@ def sweep(roster: str | Path, *, profile: str = "fast", seeds: int = 1, epochs: 
         if todo:
             _run_on_ray(todo, out, data_dir, address, cpus_per_run, gpus_per_run, show_progress,
                         skipped=len(groups) - len(todo), on_group_done=on_group_done)
-        return write_summary(out, rows, groups, seeds, chosen.name, baselines.shipped())
+        return write_summary(out, rows, groups, seeds, baselines.shipped())
 
 
 def sweep_out(roster: str | Path, out: str | Path | None) -> Path:
@@ -236,23 +234,23 @@ class SummaryRow:
         return record
 
 
-def student_row(row: Row, mine: list[Group], out: Path, profile: str, table: baselines.Table) -> SummaryRow:
+def student_row(row: Row, mine: list[Group], out: Path, table: baselines.Table) -> SummaryRow:
     """A valid roster row's outcome: its report written and linked to its training, or the first failure."""
     base = SummaryRow(row.line, row.roll, row.first, row.last, "ok", variant_key=mine[0].spec.variant.key)
     failures = [g.error for g in mine if g.result is None]
+    folder = inside(out / "students", row.roll)
     if failures or row.student is None:
+        for stale in (*(folder / f"report.{kind}" for kind in ("md", "html", "pdf")), folder / "training"):
+            stale.unlink(missing_ok=True)  # an earlier sweep's report of other training is not this one's
         return replace(base, status="failed", error=failures[0] if failures else "not trained")
     runs = [g.result for g in mine if g.result is not None]
-    folder = inside(out / "students", row.roll)
     group = out / "variants" / mine[0].key
     # The group's training, reported for this student: their details, their reasons.
     own = replace(runs[0], student=row.student, variant=derive(row.student))
     write_report(folder, own, group / "figures", baselines.judge_run(own, table))
     link_training(folder, group)
     accuracy = {m: tuple(r.classifier(m).test_accuracy for r in runs) for m in CLASSIFIERS}
-    judgements = {m: baselines.judge(own.variant, m, statistics.mean(accuracy[m]), table, profile=profile,
-                                     changed_settings=own.changed_settings, train_limit=own.train_limit)
-                  for m in CLASSIFIERS}
+    judgements = baselines.judge_run(own, table, {m: statistics.mean(accuracy[m]) for m in CLASSIFIERS})
     return replace(base, accuracy=accuracy, judgements=judgements,
                    report=(folder / "report.html").relative_to(out).as_posix())
 
@@ -267,21 +265,17 @@ def link_training(folder: Path, group: Path) -> None:
         tmp.symlink_to(target, target_is_directory=True)
 
 
-def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: int, profile: str,
+def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: int,
                   table: baselines.Table) -> list[SummaryRow]:
     """Each student's report, class_summary.csv, class_summary.html and groups.json; returns the rows."""
     by_roll: dict[str, list[Group]] = {}
     for group in groups.values():
         for row in group.students:
             by_roll.setdefault(row.roll, []).append(group)
-    summary = [student_row(row, sorted(by_roll[row.roll], key=lambda g: g.spec.seed), out, profile, table)
+    summary = [student_row(row, sorted(by_roll[row.roll], key=lambda g: g.spec.seed), out, table)
                if row.student else SummaryRow(row.line, row.roll, row.first, row.last, "invalid", error=row.error)
                for row in rows]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS)
-    writer.writeheader()
-    writer.writerows([{k: spreadsheet_safe(v) for k, v in entry.csv_record().items()} for entry in summary])
-    write_text(out / "class_summary.csv", buffer.getvalue())
+    write_csv(out / "class_summary.csv", SUMMARY_COLUMNS, [entry.csv_record() for entry in summary])
     write_json(out / "groups.json", {k: {"students": [r.roll for r in g.students], "seed": g.spec.seed,
                                          "status": "ok" if g.result else "failed", "error": g.error}
                                      for k, g in groups.items()})

@@ -35,26 +35,34 @@ class Line:
         return Found(value, self.piece.where(self.number), (excerpt or self.text).strip()[:200])
 
 
-SECTION = [(re.compile(r"\b(question|q|part|task)\s*[-.:#]?\s*0?2\b|\bautoencoder\b.*:?\s*$", re.I), "ae"),
-           (re.compile(r"\b(question|q|part|task)\s*[-.:#]?\s*0?1\b", re.I), "cnn")]
+SECTION = [(re.compile(r"^\W*(question|q|part|task)\s*[-.:#]?\s*0?2\b|^\W*(\d+\.?\s*)?(the\s+)?(denoising\s+)?"
+                       r"auto[\s-]?encoders?\b", re.I), "ae"),
+           (re.compile(r"^\W*(question|q|part|task)\s*[-.:#]?\s*0?1\b", re.I), "cnn")]
+MAX_LINE = 1000  # characters of one line that are read: no statement is longer, and patterns stay fast
 
 
-def lines(pieces: list[Piece]) -> Iterator[Line]:
-    """Every line of text, each with the question it falls under; long lines split into sentences."""
+def is_heading(text: str, piece: Piece) -> bool:
+    """A Markdown heading, or in a report a short line with no sentence in it."""
+    return text.startswith("#") or (piece.kind in ("page", "prose", "markdown") and len(text) < 60
+                                    and not re.search(r"[.,;:]\s", text) and not text.endswith("."))
+
+
+def lines(pieces: list[Piece]) -> list[Line]:
+    """Every line of text (its first MAX_LINE characters), each with the question it falls under; long lines
+    split into sentences."""
     section: dict[str, str | None] = {}
+    read = []
     for piece in pieces:
         for number, raw in enumerate(piece.text.splitlines(), start=1):
-            text = raw.strip()
+            text = raw.strip()[:MAX_LINE]
             if not text:
                 continue
-            heading = len(text) < 80 and (text.startswith("#") or piece.kind in ("page", "prose", "markdown"))
-            for pattern, name in SECTION:
-                if heading and pattern.search(text) and (name == "cnn" or not re.search(r"\bq(uestion)?\s*0?1", text,
-                                                                                         re.I)):
-                    section[piece.file] = name
-                    break
+            if is_heading(text, piece):
+                name = next((name for pattern, name in SECTION if pattern.search(text)), None)
+                section[piece.file] = name or section.get(piece.file)
             for sentence in re.split(r"(?<=[a-z0-9%)])\.\s+(?=[A-Z])", text) if len(text) > 160 else [text]:
-                yield Line(sentence, piece, number, section.get(piece.file))
+                read.append(Line(sentence, piece, number, section.get(piece.file)))
+    return read
 
 
 AE_WORDS = re.compile(r"auto[\s-]?encoder|\bencod|\bdecod|\bAE\b", re.I)
@@ -145,18 +153,20 @@ def layout_of(text: str) -> tuple[int | None, int | None]:
     a table row as a PDF's text gives it, 'Conv layers 4'."""
     counts = []
     for kind in (CONV, POOL):
-        before = re.search(COUNT + rf"\s*{kind}(?:\s*[\w-]*\s*layers?)?\b", text, re.I)
-        after = re.search(rf"\b{kind}\s*layers?\W{{0,3}}(\d)\b", text, re.I)
+        before = re.search(r"(?<![\w.])" + COUNT + rf"\s{{0,3}}{kind}(?:\s{{0,3}}[\w-]{{0,20}}\s{{0,3}}layers?)?\b",
+                           text, re.I)
+        after = re.search(rf"\b{kind}\s{{0,3}}layers?\W{{0,3}}(\d)\b", text, re.I)
         match = before or after
         counts.append(_count(match.group(1)) if match else None)
     return counts[0], counts[1]
 
 
 def first_filters_of(text: str) -> int | None:
-    for pattern in (r"(\d+)\s*filters\s*(?:in|for|at|on)?\s*(?:the)?\s*first", r"first[\s-]*(?:conv\w*\s*)?"
-                    r"(?:layer\s*)?filters\W{0,3}(\d+)", r"first\s*(?:conv\w*\s*)?layer"
-                    r"[^.\d]{0,40}?(\d+)\s*filters", r"conv\s*1\b[^.\n]{0,40}?out_channels\s*=\s*\**(\d+)",
-                    r"(?:number of|no\.? of)\s*filters[^.\d]{0,30}?(?:first|1st)[^.\d]{0,20}?(\d+)"):
+    for pattern in (r"(?<!\d)(\d{1,4})\s{1,3}filters(?:\s{1,3}(?:in|for|at|on))?(?:\s{1,3}the)?\s{1,3}first",
+                    r"first[\s-]{0,3}(?:conv\w{0,12}\s{1,3})?(?:layer\s{1,3})?filters\W{0,3}(\d{1,4})",
+                    r"first\s{0,3}(?:conv\w{0,12}\s{1,3})?layer[^.\d]{0,40}?(\d{1,4})\s{0,3}filters",
+                    r"conv\s{0,3}1\b[^.\n]{0,40}?out_channels\s{0,3}=\s{0,3}\**(\d{1,4})",
+                    r"(?:number of|no\.? of)\s{0,3}filters[^.\d]{0,30}?(?:first|1st)[^.\d]{0,20}?(\d{1,4})"):
         match = re.search(pattern, text, re.I)
         if match:
             return int(match.group(1))
@@ -165,7 +175,7 @@ def first_filters_of(text: str) -> int | None:
 
 FC_WORDS = re.compile(r"\bfc\b|\bfc\d|fully[\s-]?connected|\bdense\b|hidden layer|classification layer", re.I)
 NOT_FC_WIDTH = re.compile(r"output (layer|size)\s*(is|of|=|:|with)|\binput|in_features|flatten|\b(en|de)cod\w*\s*layer"
-                          r"\s*\d|\d+-\d+-\d+", re.I)  # the last: a chain of widths, 784-392-196-98-32
+                          r"\s*\d|\d{1,5}-\d{1,5}-\d{1,5}", re.I)  # the last: a chain of widths, 784-392-196-98-32
 
 
 def fc_width_of(text: str) -> int | None:
@@ -179,9 +189,9 @@ def fc_width_of(text: str) -> int | None:
 
 
 def ae_layers_of(text: str) -> int | None:
-    for pattern in (r"number of (?:encod\w*|encoder)\s*layers[^.\d]{0,25}?" + COUNT + r"\b",
-                    COUNT + r"[\s-]*(?:encod\w*|encoder|hidden|linear|fc|dense)?\s*layers\b",
-                    COUNT + r"[\s-]layer\s*(?:deep\s*)?(?:auto)?[\s-]?encoder"):
+    for pattern in (r"number of (?:encod\w{0,12}|encoder)\s{0,3}layers[^.\d]{0,25}?" + COUNT + r"\b",
+                    r"(?<![\w.])" + COUNT + r"[\s-]{0,3}(?:(?:encod\w{0,12}|hidden|linear|fc|dense)\s{1,3})?layers\b",
+                    r"(?<![\w.])" + COUNT + r"[\s-]layer\s{0,3}(?:deep\s{1,3})?(?:auto)?[\s-]?encoder"):
         match = re.search(pattern, text, re.I)
         if match:
             return _count(match.group(1))
@@ -215,17 +225,18 @@ def keyed(key: str, value: str, line: Line) -> Iterator[tuple[str, object]]:
         yield "ae_layers", count
 
 
-def aspects(pieces: list[Piece]) -> dict[str, list[Found]]:
-    """Each aspect's values as the text states them, in the order stated."""
+def aspects(read: list[Line]) -> dict[str, list[Found]]:
+    """Each aspect's values as the text states them, in the order stated (printed outputs state none)."""
     stated: dict[str, list[Found]] = {}
 
     def add(aspect: str, line: Line, value) -> None:
         if value is not None:
             stated.setdefault(aspect, []).append(line.found(value))
 
-    for line in lines([p for p in pieces if p.kind != "output"]):
+    for line in read:
         text = line.text
-        if NEGATION.search(text) or (line.piece.kind == "comment" and CODE_LIKE.search(text)):
+        code_comment = line.piece.kind == "comment" and CODE_LIKE.search(text)
+        if line.piece.kind == "output" or NEGATION.search(text) or code_comment:
             continue
         pair = key_value(text)
         if pair is not None:
@@ -266,30 +277,47 @@ class Claim:
 ACCURACY = re.compile(r"\btest(ing)?\b[^\n]{0,40}?\bacc(uracy)?\b|\bacc(uracy)?\b[^\n]{0,30}?\btest", re.I)
 
 
-NOT_A_CLAIM = re.compile(r"\b(train|training|val|validation)\b\s*(acc|loss)|±|baseline|reference|seeds?\b|points|"
-                         r"\bbeats?\b|\btrails?\b|difference|\bgap\b|\bthan\b|improv|target", re.I)
+NOT_A_CLAIM = re.compile(r"±|baseline|reference|seeds?\b|points|\bbeats?\b|\btrails?\b|difference|\bgap\b|\bthan\b|"
+                         r"improv|target", re.I)
+ACC_WORD = re.compile(r"(?:\b(train\w*|val\w*)\s{1,3})?\bacc(?:uracy)?\b", re.I)
+NUMBER_OR_COUNT = re.compile(r"(?<![\w.])(?:(\d{1,6})\s{0,2}/\s{0,2}(\d{2,6})\b|(\d{1,3}(?:\.(\d{1,20}))?)\s{0,2}(%?))")
+
+
+def as_claim(match: re.Match, line: Line) -> Claim | None:
+    """A number as an accuracy: a count of images (4896/5000, exact), a percent, or a fraction with decimals."""
+    if match.group(1):
+        correct, total = int(match.group(1)), int(match.group(2))
+        return Claim(correct / total, 0.0, True, line.found(correct / total)) if 0 < correct <= total else None
+    number, decimals, percent = match.group(3), match.group(4) or "", match.group(5)
+    value = float(number)
+    if percent or (1 < value <= 100 and decimals):
+        fraction, places = round(value / 100, len(decimals) + 2), len(decimals) + 2
+    elif 0 < value <= 1 and decimals:
+        fraction, places = value, len(decimals)
+    else:
+        return None
+    noise = len(decimals) >= 9
+    if noise:  # float noise: the value meant is the nearest with at most six decimals
+        fraction, places = round(fraction, 8), 8
+    return Claim(fraction, 10.0 ** -places, noise, line.found(fraction))
 
 
 def accuracy_claim(line: Line) -> Claim | None:
-    """The test accuracy a line states, as a fraction; training and validation figures, comparisons and other
-    people's numbers are not claims."""
+    """The test accuracy a line states, as a fraction: the first number after the word accuracy (not after a
+    training or validation accuracy), else the last before it; comparisons and other people's numbers are no
+    claims."""
     text = line.text
     if not ACCURACY.search(text) or NOT_A_CLAIM.search(text):
         return None
-    for match in re.finditer(r"(?<![\w.])(\d{1,3}(?:\.(\d+))?)\s*(%?)", text):
-        number, decimals, percent = match.group(1), match.group(2) or "", match.group(3)
-        value = float(number)
-        if percent or (1 < value <= 100 and decimals):
-            fraction, places = round(value / 100, len(decimals) + 2), len(decimals) + 2
-        elif 0 < value <= 1 and decimals:
-            fraction, places = value, len(decimals)
-        else:
-            continue
-        noise = len(decimals) >= 9
-        if noise:  # float noise: the value meant is the nearest with at most six decimals
-            fraction, places = round(fraction, 8), 8
-        return Claim(fraction, 10.0 ** -places, noise, line.found(fraction))
-    return None
+    words = [w for w in ACC_WORD.finditer(text) if not w.group(1)]
+    for word in words:
+        for match in NUMBER_OR_COUNT.finditer(text, word.end()):
+            claim = as_claim(match, line)
+            if claim is not None:
+                return claim
+    before = [c for m in NUMBER_OR_COUNT.finditer(text, 0, words[0].start() if words else len(text))
+              if (c := as_claim(m, line)) is not None]
+    return before[-1] if before else None
 
 
 def size_claims(line: Line) -> dict[str, int]:
@@ -298,24 +326,24 @@ def size_claims(line: Line) -> dict[str, int]:
     if re.search(r"original|total|whole|entire|all\s+\d|full|before|10 classes|augment", text, re.I):
         return {}
     sizes = {}
-    test = re.search(r"(\d[\d,]{2,})\s*(?:test|testing)\s*(?:images|samples|examples)|test(?:ing)?\s*(?:set|data"
-                     r"(?:set)?|samples|images)\s*(?:of|has|contains|with|size|shape|:|=|is)?[^\d\n]{0,25}?(\d[\d,]{2,})",
-                     text, re.I)
+    test = re.search(r"(?<![\d,])(\d[\d,]{2,8})\s{0,3}(?:test|testing)\s{0,3}(?:images|samples|examples)|test(?:ing)?"
+                     r"\s{0,3}(?:set|data(?:set)?|samples|images)\s{0,3}(?:of|has|contains|with|size|shape|:|=|is)?"
+                     r"[^\d\n]{0,25}?(\d[\d,]{2,8})", text, re.I)
     if test:
         sizes["test_size"] = int((test.group(1) or test.group(2)).replace(",", ""))
-    train = re.search(r"(\d[\d,]{3,})\s*(?:train|training)\s*(?:images|samples|examples)|train(?:ing)?\s*(?:set|data"
-                      r"(?:set)?|samples|images)[^\d\n]{0,60}?(?:selecting|selected|target|subset|filter)[^\d\n]{0,40}?"
-                      r"(\d[\d,]{3,})", text, re.I)
+    train = re.search(r"(?<![\d,])(\d[\d,]{3,8})\s{0,3}(?:train|training)\s{0,3}(?:images|samples|examples)|"
+                      r"train(?:ing)?\s{0,3}(?:set|data(?:set)?|samples|images)[^\d\n]{0,60}?(?:selecting|selected|"
+                      r"target|subset|filter)[^\d\n]{0,40}?(\d[\d,]{3,8})", text, re.I)
     if train:
         sizes["train_size"] = int((train.group(1) or train.group(2)).replace(",", ""))
     return sizes
 
 
-def claims(pieces: list[Piece]) -> tuple[dict[str, list[Claim]], dict[str, list[Found]]]:
+def claims(read: list[Line]) -> tuple[dict[str, list[Claim]], dict[str, list[Found]]]:
     """Each classifier's accuracy statements in order, and the data sizes stated."""
     accuracy: dict[str, list[Claim]] = {}
     sizes: dict[str, list[Found]] = {}
-    for line in lines(pieces):
+    for line in read:
         claim = accuracy_claim(line)
         if claim is not None:  # a claim that names neither network is question 1's, the CNN's
             accuracy.setdefault("ae_classifier" if context(line) == "ae" else "cnn", []).append(claim)
@@ -329,7 +357,8 @@ def final_claim(stated: list[Claim]) -> Claim | None:
     if not stated:
         return None
     last = stated[-1]
-    for earlier in sorted(stated[:-1], key=lambda c: c.unit):
+    ranked = sorted(enumerate(stated[:-1]), key=lambda pair: (pair[1].unit, -pair[0]))  # most precise, then latest
+    for _, earlier in ranked:
         if earlier.unit < last.unit and (abs(earlier.value - last.value) <= last.unit / 2 + 1e-12
                                          or 0 <= earlier.value - last.value < last.unit + 1e-12):
             return earlier
@@ -346,7 +375,6 @@ class Details:
     program: str | None = None
     first: str | None = None
     last: str | None = None
-    evidence: tuple[Found, ...] = ()
 
     def to_dict(self) -> dict:
         return {k: v for k, v in (("dob", self.dob), ("roll", self.roll), ("abc", self.abc),
@@ -356,33 +384,31 @@ class Details:
 ROLL = re.compile(r"\b([BMPD]\d{2}[A-Z]{2,4}\d{3})\b")
 
 
-def details(pieces: list[Piece]) -> Details:
+def details(read: list[Line]) -> Details:
+    """The first statement of each detail."""
     found: dict[str, str] = {}
-    evidence = []
-
-    def take(key: str, value: str, line: Line) -> None:
-        if key not in found and value:
-            found[key] = value
-            evidence.append(line.found(f"{key} = {value}"))
-
-    for line in lines([p for p in pieces if p.kind != "code"]):
+    for line in read:
         text = line.text
         date = re.search(r"(?:DD\s*/\s*MM\s*/\s*YY(?:YY)?|date of birth|d\.?o\.?b\.?|born)[^0-9\n]{0,15}"
                          r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})\b", text, re.I)
         if date:
-            take("dob", "/".join(date.groups()), line)
+            found.setdefault("dob", "/".join(date.groups()))
         roll = ROLL.search(text)
         if roll:
-            take("roll", roll.group(1), line)
+            found.setdefault("roll", roll.group(1))
         abc = re.search(r"\bABC\s*(?:=|:|-|is)\s*(\d{3})\b", text)
         if abc:
-            take("abc", abc.group(1), line)
+            found.setdefault("abc", abc.group(1))
         for key, pattern in (("first", r"\bFIRST\s*(?:name)?\s*[=:-]\s*([A-Z][\w'-]+)"),
                              ("last", r"\bLAST\s*(?:name)?\s*[=:-]\s*([A-Z][\w'-]+)")):
             match = re.search(pattern, text, re.I)
             if match:
-                take(key, match.group(1), line)
+                found.setdefault(key, match.group(1))
+        name = re.search(r"\bName\s*[:=-]\s*([A-Z][\w'-]+)\s+([A-Z][\w'-]+)", text)
+        if name:
+            found.setdefault("first", name.group(1))
+            found.setdefault("last", name.group(2))
         program = re.search(r"\b(B\.?\s?Tech|M\.?\s?Tech|Ph\.?\s?D)\b", text, re.I)
         if program and re.search(r"prog|course|degree|program|B\.?\s?Tech|M\.?\s?Tech", text, re.I):
-            take("program", re.sub(r"[.\s]", "", program.group(1)).lower(), line)
-    return Details(**found, evidence=tuple(evidence))
+            found.setdefault("program", re.sub(r"[.\s]", "", program.group(1)).lower())
+    return Details(**found)
