@@ -88,6 +88,10 @@ class Baseline:
         """'this variant', or 'the closest measured variant `key`'."""
         return "this variant" if self.own else f"the closest measured variant `{self.key}`"
 
+    def label(self, profile: str) -> str:
+        """A column's or a bar's name: 'fast, this variant', 'faithful, closest measured variant'."""
+        return f"{profile}, {'this variant' if self.own else 'closest measured variant'}"
+
     def differs(self) -> str:
         """What the measured variant has otherwise than the student's: 'pool (AvgPool there, MaxPool here), ...'."""
         return ", ".join(f"{aspect.replace('_', ' ')} ({theirs} there, {mine} here)"

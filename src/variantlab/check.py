@@ -26,6 +26,10 @@ Verdict = Literal["ok", "violates", "contradicts", "not_found"]
 PROGRAM_OF_ROLL = {"B": "btech", "M": "mtech", "P": "phd", "D": "phd"}  # the institute's roll prefixes
 
 
+def evidence_json(evidence: tuple[Found, ...]) -> list[dict]:
+    return [{"where": f.where, "excerpt": f.excerpt} for f in evidence]
+
+
 @dataclass(frozen=True)
 class AspectCheck:
     required: object
@@ -36,7 +40,7 @@ class AspectCheck:
 
     def to_json(self) -> dict:
         return {"required": self.required, "code": self.code, "text": list(self.text), "verdict": self.verdict,
-                "evidence": [{"where": f.where, "excerpt": f.excerpt} for f in self.evidence]}
+                "evidence": evidence_json(self.evidence)}
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class ClaimCheck:
 
     def to_json(self) -> dict:
         return {"claimed": self.claimed, "verdict": self.verdict, "why": self.why,
-                "evidence": [{"where": f.where, "excerpt": f.excerpt} for f in self.evidence]}
+                "evidence": evidence_json(self.evidence)}
 
 
 @dataclass(frozen=True)

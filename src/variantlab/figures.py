@@ -165,8 +165,7 @@ def baseline_series(judgements: Mapping[ClassifierName, Judgement],
         if baseline is None:
             continue
         for name, measured in baseline.profiles.items():
-            label = f"{name}, {'this variant' if baseline.own else 'closest measured variant'}"
-            series.setdefault(label, {})[TITLES[model]] = (measured.mean(model), measured.sd(model))
+            series.setdefault(baseline.label(name), {})[TITLES[model]] = (measured.mean(model), measured.sd(model))
     if reference:
         series["reference report"] = {TITLES[m]: (reference[f"{m}_test_accuracy"], None) for m in judgements}
     return series

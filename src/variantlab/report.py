@@ -124,10 +124,6 @@ def build_blocks(result: RunResult, figures: Path, judgements: dict[ClassifierNa
     ]
 
 
-def baseline_label(own: bool, profile: str) -> str:
-    return f"{profile}, {'this variant' if own else 'closest measured variant'}"
-
-
 VERDICT_WORDS = {"plausible": "within the baseline's reach", "above_measured": "above the baseline's reach",
                  "below_measured": "below the baseline's reach", "no_baseline": "no baseline"}
 
@@ -147,7 +143,7 @@ def baseline_blocks(result: RunResult, judgements: dict[ClassifierName, Judgemen
             "... --profile faithful` trains the reference solution's protocol on this variant; its results.json is "
             "the baseline to compare this run with.")]
     profiles = baseline.profiles if baseline else {}
-    header = ["measure", this_run, *(baseline_label(baseline.own, p) for p in profiles)] if baseline else [
+    header = ["measure", this_run, *(baseline.label(p) for p in profiles)] if baseline else [
         "measure", this_run]
     header += ["reference report"] if ref else []
     rows = [[f"{TITLES[m]} test accuracy", pct(result.classifier(m).test_accuracy),
