@@ -73,6 +73,11 @@ def pool_after(convs: int, pools: int) -> list[int]:
     return [(2 * convs * i + slots - 1) // (2 * slots) or 1 for i in range(1, pools + 1)]
 
 
+def layout(v: dict) -> tuple[list[int], list[int]]:
+    """The CNN's channels, input first, and the convolutions its pools follow."""
+    return [1, *channels(v["first_filters"], v["conv_layers"])], pool_after(v["conv_layers"], v["pool_layers"])
+
+
 def flat_size(v: dict, side: int) -> int:
     return channels(v["first_filters"], v["conv_layers"])[-1] * (side // 2 ** v["pool_layers"]) ** 2
 
@@ -112,8 +117,7 @@ def torch_init(v: dict) -> str:
 
 
 def cnn_modules(v: dict, name: str) -> str:
-    chans = [1, *channels(v["first_filters"], v["conv_layers"])]
-    pools = pool_after(v["conv_layers"], v["pool_layers"])
+    chans, pools = layout(v)
     init = [f"        self.conv{i} = nn.Conv2d({chans[i - 1]}, {chans[i]}, kernel_size=3, padding=1)"
             for i in range(1, v["conv_layers"] + 1)]
     init += [f"        self.pool = nn.{POOLS[v['pool']][0]}(2, 2)",
@@ -130,8 +134,7 @@ def cnn_modules(v: dict, name: str) -> str:
 
 
 def cnn_sequential(v: dict, name: str) -> str:
-    chans = [1, *channels(v["first_filters"], v["conv_layers"])]
-    pools = pool_after(v["conv_layers"], v["pool_layers"])
+    chans, pools = layout(v)
     layers = []
     for i in range(1, v["conv_layers"] + 1):
         layers.append(f"        nn.Conv2d({chans[i - 1]}, {chans[i]}, 3, padding=1), nn.ReLU(),")
@@ -143,8 +146,7 @@ def cnn_sequential(v: dict, name: str) -> str:
 
 
 def cnn_functional(v: dict, name: str) -> str:
-    chans = [1, *channels(v["first_filters"], v["conv_layers"])]
-    pools = pool_after(v["conv_layers"], v["pool_layers"])
+    chans, pools = layout(v)
     init = [f"        self.c{i} = nn.Conv2d({chans[i - 1]}, {chans[i]}, 3, 1, 1)"
             for i in range(1, v["conv_layers"] + 1)]
     init += [f"        self.hidden = nn.Linear({flat_size(v, 28)}, {v['fc_nodes']})",
