@@ -27,14 +27,6 @@ Task = Literal["classify", "reconstruct"]
 TASKS: dict[ModelName, Task] = {"cnn": "classify", "autoencoder": "reconstruct", "ae_classifier": "classify"}
 
 
-def model_name(name: str) -> ModelName:
-    """`name` as one of the three models; anything else is refused, never read as a default."""
-    for known in MODELS:
-        if name == known:
-            return known
-    raise ValueError(f"model {name!r} is not one of: {', '.join(MODELS)}")
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int

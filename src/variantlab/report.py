@@ -10,7 +10,7 @@ from variantlab.atomic import write_text
 from variantlab.baselines import Judgement, Measured, reference_numbers
 from variantlab.config import CLASSIFIERS, REASONS, TITLES, ClassifierName, TrainConfig
 from variantlab.document import Block, Figure, Heading, Paragraph, table, title_of, to_html, to_markdown
-from variantlab.figures import FIGURES
+from variantlab.figures import FIGURES, path_of
 from variantlab.results import ClassifierResult, RunResult
 from variantlab.rules import AUGMENTATION_NAMES, DATASET_NAMES, aspect_values, variant_table
 from variantlab.student import PROGRAMS
@@ -59,8 +59,7 @@ def settings_rows(result: RunResult) -> list[list[str]]:
 
 
 def figure(folder: Path, name: str) -> Figure:
-    file, caption = FIGURES[name]
-    return Figure(folder / file, caption)
+    return Figure(path_of(folder, name), FIGURES[name][1])
 
 
 def classifier_blocks(name: ClassifierName, c: ClassifierResult, figures: Path) -> list[Block]:
