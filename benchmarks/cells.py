@@ -1,6 +1,6 @@
 """The CNN's training step in each grade-book cell (benchmarks/gradebook.csv), side by side in one process:
 the variant's layout in the fast profile, its augmentation drawn on the batch, its optimiser, random
-images. The CNN is where the cells differ (the autoencoder and its classifier are the same MLPs on 28x28
+images; and each cell with its pools placed `last` instead (issue 24's placement study weighs the two). The CNN is where the cells differ (the autoencoder and its classifier are the same MLPs on 28x28
 images), so this is the clean view of docs/VARIANTS.md's per-job times, which ran two at a time.
 Run: .venv/bin/python benchmarks/cells.py [--device cpu|cuda] [--batch 128] [--steps 20]
 """
@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from precision import seconds_a_step, step_arguments
 from variantlab.augment import augment_online, for_variant
-from variantlab.config import get_profile
+from variantlab.config import get_profile, override
 from variantlab.models import build_cnn, conv_channels, pool_positions
 from variantlab.rules import AUGMENTATIONS, derive
 from variantlab.student import parse_student
@@ -56,11 +56,13 @@ def cnn_step_seconds(variant, profile, device, batch: int, steps: int) -> float:
 def main():
     args, device = step_arguments(steps=20)
     profile = get_profile("fast")
+    last = override(profile, {"cnn_pools": "last"})
     with open(ROSTER) as f:
         rows = list(csv.DictReader(f))
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, batch {args.batch}, "
           f"{args.steps} steps after 3 of warm-up")
-    print(f"{'cell':28} {'conv M MACs':>11} {'ms a step':>10} {'x reference':>12}")
+    print(f"{'cell':28} {'conv M MACs':>11} {'ms a step':>10} {'x reference':>12} {'last: M MACs':>13} "
+          f"{'ms a step':>10} {'x spread':>9}")
     reference = None
     for row in rows:
         variant = derive(parse_student(row["dob"], row["roll"], row["program"]))
@@ -68,7 +70,9 @@ def main():
         reference = reference or seconds  # the roster's first row is the reference student
         aug = AUGMENTATIONS[variant.augmentation].geometric
         cell = f"{variant.dataset} {variant.conv_layers}+{variant.pool_layers} {aug} f{variant.first_filters}"
-        print(f"{cell:28} {conv_macs(variant, profile) / 1e6:11.1f} {1000 * seconds:10.1f} {seconds / reference:12.2f}",
+        pooled_last = cnn_step_seconds(variant, last, device, args.batch, args.steps)
+        print(f"{cell:28} {conv_macs(variant, profile) / 1e6:11.1f} {1000 * seconds:10.1f} {seconds / reference:12.2f} "
+              f"{conv_macs(variant, last) / 1e6:13.1f} {1000 * pooled_last:10.1f} {pooled_last / seconds:9.2f}",
               flush=True)
 
 
