@@ -1,7 +1,8 @@
-"""The CNN's training step in each grade-book cell (benchmarks/gradebook.csv), side by side in one process:
-the variant's layout in the fast profile, its augmentation drawn on the batch, its optimiser, random
-images; and each cell with its pools placed `last` instead (issue 24's placement study weighs the two). The CNN is where the cells differ (the autoencoder and its classifier are the same MLPs on 28x28
-images), so this is the clean view of docs/VARIANTS.md's per-job times, which ran two at a time.
+"""The CNN's training step in each grade-book cell (benchmarks/gradebook.csv), side by side in one process: the
+variant's layout in the fast profile, its augmentation drawn on the batch, its optimiser, random images; and
+each cell with its pools placed `last` instead (issue 24's placement study weighs the two). The CNN is where
+the cells differ (the autoencoder and its classifier are the same MLPs on 28x28 images), so this is the clean
+view of docs/VARIANTS.md's per-job times, which ran two at a time.
 Run: .venv/bin/python benchmarks/cells.py [--device cpu|cuda] [--batch 128] [--steps 20]
 """
 

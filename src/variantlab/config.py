@@ -159,11 +159,11 @@ PROFILES = {
         cnn_kernel=5, cnn_padding=1, cnn_pools="spread", remap_labels=True, precision="bf16", channels_last=True,
         val_fraction=0.05, tta_flip=True,
         ae_output="sigmoid", ae_denoise=True, ae_classifier_mode="pretrained",
-        cnn=TrainConfig(epochs=20, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-2,
+        cnn=TrainConfig(epochs=13, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-2,
                         schedule="onecycle", warmup=0.2, label_smoothing=0.1, ema=0.998),
         autoencoder=TrainConfig(epochs=8, batch_size=256, optimizer="adamw", lr=3e-3, weight_decay=0.0,
                                 schedule="onecycle", warmup=0.1, label_smoothing=0.0),
-        ae_classifier=TrainConfig(epochs=60, batch_size=256, optimizer="adamw", lr=2e-3, weight_decay=5e-4,
+        ae_classifier=TrainConfig(epochs=25, batch_size=256, optimizer="adamw", lr=2e-3, weight_decay=5e-4,
                                   schedule="onecycle", warmup=0.2, label_smoothing=0.1)),
 }
 
@@ -204,9 +204,11 @@ REASONS = {
         "ae_output": "a sigmoid keeps reconstructions in [0, 1], the range of the pixels",
         "ae_denoise": "reconstructing the clean image from a noisy one learns features, not the noise",
         "ae_classifier_mode": "the classifier starts from the trained encoder and fine-tunes it",
-        "cnn": "AdamW, warm-up then cosine decay, label smoothing, weights' moving average: best on validation",
+        "cnn": "AdamW, warm-up then cosine decay, label smoothing, weights' moving average; 13 epochs, as accurate "
+               "as 20 within the seed spread in two thirds of the time",
         "autoencoder": "AdamW, warm-up then cosine decay; more epochs did not help its classifier",
-        "ae_classifier": "AdamW, warm-up then cosine decay, label smoothing; an MLP epoch is cheap, so 60 of them",
+        "ae_classifier": "AdamW, warm-up then cosine decay, label smoothing; 25 epochs: 60 gained about 0.2 points "
+                         "for 2.4x the time",
     },
 }
 
