@@ -11,8 +11,11 @@ case $isa in
   *) echo "instruction set '$isa': expected native or avx2" >&2; exit 2 ;;
 esac
 folder=$out/$isa-seed$seed$(printf '%s' "$*" | tr -c 'A-Za-z0-9.=_-' '_')
+# An existing folder would be resumed from its checkpoints, and the time would be a resume's.
+[[ -e $folder ]] && { echo "$folder exists: give another OUT" >&2; exit 2; }
 start=$(date +%s%N)
+# The reference student as the Makefile's `run` target has it.
 .venv/bin/variantlab run --dob 18/03/02 --roll B20AI052 --program btech --first Ayush --last Abrol \
   --seed "$seed" --out "$folder" "$@" 2>&1 | grep -v "━"
-echo "$(git rev-parse --short HEAD) $isa seed $seed ${*:-(profile as it is)}: $(( ($(date +%s%N) - start) / 1000000000 )) s" \
-  | tee -a "$out/walls.txt"
+wall=$(( ($(date +%s%N) - start + 500000000) / 1000000000 ))
+echo "$(git describe --always --dirty) $isa seed $seed ${*:-(profile as it is)}: $wall s" | tee -a "$out/walls.txt"
