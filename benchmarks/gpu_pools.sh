@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 24's pool-placement study on the lent GPU: the three 5 + 1 cells of benchmarks/pools.csv (two
 # FashionMNIST, one MNIST), seeds 0-2, the fast profile with its one pool after the last convolution
-# (last, the reference's) and after conv 2 (spread, the profile's). Accuracy only: both placements run on one device, so the
-# comparison is fair; their CPU cost per step comes from benchmarks/cells.py. Prepare with
-# benchmarks/gpu_pack.sh; device call: carry [".gpu"], command "bash benchmarks/gpu_pools.sh".
+# (last, the reference's) and after conv 2 (spread, the profile's). Accuracy only: both placements run
+# on one device, so the comparison is fair; their CPU cost per step comes from benchmarks/cells.py.
+# Prepare with benchmarks/gpu_pack.sh; device call: carry [".gpu"], command "bash benchmarks/gpu_pools.sh".
 set -uo pipefail
 out=${OUT:-/tmp/gpu-pools-out}; mkdir -p "$out"
 site=/tmp/variantlab-site; data=/tmp/variantlab-data; runs=/tmp/variantlab-runs
