@@ -6,12 +6,7 @@
 # Prepare with benchmarks/gpu_pack.sh; device call: carry [".gpu"], command "bash benchmarks/gpu_pools.sh".
 set -uo pipefail
 out=${OUT:-/tmp/gpu-pools-out}; mkdir -p "$out"
-site=/tmp/variantlab-site; data=/tmp/variantlab-data; runs=/tmp/variantlab-runs
-mkdir -p "$site" "$data"
-[[ -d $site/ray ]] || tar -C "$site" -xJf .gpu/ray.tar.xz
-python3 -m pip install -q --no-index --no-deps --target "$site" .gpu/wheels/*.whl || exit
-[[ -d $data/mnist ]] || tar -C "$data" -xJf .gpu/data.tar.xz
-export PYTHONPATH=$PWD/src:$site PYTHONUNBUFFERED=1 VARIANTLAB_OFFLINE=1
+source benchmarks/gpu_unpack.sh
 for pools in last spread; do
   python3 -m variantlab sweep benchmarks/pools.csv --seeds 3 --gpus-per-run 0.125 --cpus-per-run 2 \
     --set cnn_pools=$pools --data-dir "$data" --out "$runs/$pools" 2>&1 | grep -v "━"

@@ -7,12 +7,7 @@
 # class summary come back under $OUT.
 set -uo pipefail
 out=${OUT:-/tmp/gpu-session-out}; mkdir -p "$out"
-site=/tmp/variantlab-site; data=/tmp/variantlab-data; runs=/tmp/variantlab-runs
-mkdir -p "$site" "$data"
-tar -C "$site" -xJf .gpu/ray.tar.xz
-python3 -m pip install -q --no-index --no-deps --target "$site" .gpu/wheels/*.whl
-tar -C "$data" -xJf .gpu/data.tar.xz
-export PYTHONPATH=$PWD/src:$site PYTHONUNBUFFERED=1 VARIANTLAB_OFFLINE=1
+source benchmarks/gpu_unpack.sh
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 python3 -c "import torch, ray; print('torch', torch.__version__, 'ray', ray.__version__)"
 student=(--dob 18/03/02 --roll B20AI052 --program btech --first Ayush --last Abrol --device cuda --data-dir "$data")
