@@ -4,6 +4,7 @@ the generated, labelled corpus (precision and recall of each verdict)."""
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -18,11 +19,12 @@ import variantlab.codescan
 import variantlab.submission
 from variantlab import baselines
 from variantlab.check import ASPECTS, check, whole_images
+from variantlab.claims import Claim, accuracy_claims, final_claim
 from variantlab.report import write_report
 from variantlab.results import from_json
 from variantlab.rules import derive
 from variantlab.student import parse_student
-from variantlab.textscan import Claim, accuracy_claim, final_claim, lines
+from variantlab.textscan import lines
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate
@@ -44,7 +46,10 @@ def test_the_reference_students_own_report_is_read_whole():
     assert all(c.verdict != "not_found" for c in result.aspects.values())  # all 11 aspects found
     assert result.judgement["cnn"].claimed == pytest.approx(0.9792)  # "97.91999999999999" beats an earlier "97.91%"
     assert result.judgement["ae_classifier"].claimed == pytest.approx(0.9712)
-    assert {j.verdict for j in result.judgement.values()} == {"plausible"}
+    # 97.92 % is below what the tuned profile measured on this variant, and the reference protocol was not
+    # measured on these classes: not judged, and said so. 97.12 % is within the tuned profile's reach.
+    assert result.judgement["cnn"].verdict == "not_judged_low" and result.judgement["ae_classifier"].verdict == \
+        "plausible" and not any("accuracy" in f for f in result.findings)
     assert result.claims["test_size"] == 5000 and result.claims["train_size"] == 30000
     # The report's text lists its classes twice, once as the remapped labels ['1', ..., '5']: said, with both places.
     classes = result.aspects["classes"]
@@ -140,8 +145,8 @@ def test_details_given_and_stated_otherwise_are_said(tmp_path):
 ])
 def test_a_claim_must_be_a_whole_number_of_images(text, n, images):
     piece = variantlab.submission.Piece("prose", f"Test accuracy: {text}", "r.md", "")
-    claim = accuracy_claim(lines([piece])[0])
-    assert claim is not None and whole_images(claim, n) == images
+    claim, = accuracy_claims(lines([piece]))
+    assert whole_images(claim, n) == images
 
 
 def test_the_last_claim_wins_unless_it_rounds_an_earlier_more_precise_one():
@@ -209,7 +214,7 @@ def test_check_json_has_exactly_the_documented_keys(tmp_path):
 ])
 def test_the_accuracy_is_the_number_the_line_gives_it(line, value):
     piece = variantlab.submission.Piece("output", line, "nb.ipynb", "output of cell 3")
-    assert accuracy_claim(lines([piece])[0]).value == pytest.approx(value)
+    assert [c.value for c in accuracy_claims(lines([piece]))] == [pytest.approx(value)]
 
 
 def test_of_equally_precise_earlier_claims_the_latest_is_taken():
@@ -250,3 +255,99 @@ def test_hostile_code_is_read_without_exhausting_time_or_memory():
     ]
     found, _ = variantlab.codescan.scan([variantlab.submission.Piece("code", p, "q.py", "") for p in pieces])
     assert found["conv_layers"][0].value <= 64  # a loop of a billion counts as a network could mean
+
+
+def md(tmp_path, text: str, name: str = "report.md") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+REFERENCE = parse_student("18/03/02", "B20AI052", "btech")
+
+
+def test_a_claim_the_outputs_contradict_is_a_finding_quoting_both(tmp_path):
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "## Question 1\n\nThe CNN's test accuracy is 99.10 %."},
+        {"cell_type": "code", "metadata": {}, "execution_count": 3, "source": "print('Test accuracy:', test(cnn))",
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "Test accuracy: 0.9792\n"}]}]}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(notebook))
+    result = check(path, REFERENCE)
+    assert result.judgement["cnn"].claimed == pytest.approx(0.991)  # the student's words are judged
+    mismatch = [f for f in result.findings if "own output printed" in f]
+    assert mismatch == ["CNN: the text says 99.10 % (nb.ipynb, cell 1, line 3), but the submission's own output "
+                        "printed 97.92 % (nb.ipynb, output of cell 2, line 1)"]
+
+
+def test_an_output_that_agrees_makes_the_claim_precise_and_raises_nothing(tmp_path):
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "The CNN's test accuracy is 97.9 %."},
+        {"cell_type": "code", "metadata": {}, "execution_count": 3, "source": "print('Test accuracy:', test(cnn))",
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "Test accuracy: 0.9792\n"}]}]}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(notebook))
+    result = check(path, REFERENCE)
+    assert result.judgement["cnn"].claimed == pytest.approx(0.9792)
+    assert not any("own output" in f for f in result.findings)
+
+
+def test_an_unattributed_claim_is_listed_and_never_judged(tmp_path):
+    result = check(md(tmp_path, "## Results\n\nWe got a test accuracy of 19.00 % in the end.\n"
+                                "The CNN has 4 conv layers and the autoencoder 4 layers.\n"), REFERENCE)
+    assert {j.verdict for j in result.judgement.values()} == {"not_found"}
+    assert [(c.network, c.value, c.by) for c in result.statements] == [
+        (None, pytest.approx(0.19), "untold: both networks named")]
+    assert not any("chance" in f for f in result.findings) and result.claims["unattributed"] == 1
+    listed = result.to_json()["claims"]["statements"]
+    assert listed[0]["network"] == "unattributed" and listed[0]["where"] == "report.md, line 3"
+
+
+def test_a_claim_attributed_to_the_autoencoder_is_judged_as_its(tmp_path):
+    result = check(md(tmp_path, "Accuracy of CNN was 54.8% whereas the accuracy of AutoEncoder is 12.08%.\n"),
+                   REFERENCE)
+    assert result.judgement["cnn"].claimed == pytest.approx(0.548)
+    assert result.judgement["ae_classifier"].claimed == pytest.approx(0.1208)
+    assert any(f.startswith("AE classifier accuracy 12.08 % is at or below chance") for f in result.findings)
+    assert not any(f.startswith("CNN accuracy 54.80 % is at or below chance") for f in result.findings)
+
+
+def test_code_that_builds_two_values_violates_and_names_both(tmp_path):
+    code = ("import torchvision\ntrain = torchvision.datasets.FashionMNIST('.', train=True)\n"
+            "test = torchvision.datasets.MNIST('.', train=False)\n")
+    result = check(md(tmp_path, code, "q1.py"), REFERENCE)
+    dataset = result.aspects["dataset"]
+    assert dataset.verdict == "violates" and dataset.code == ["fashion_mnist", "mnist"]
+    assert "the code builds fashion_mnist and also mnist" in dataset.why
+
+
+def test_details_agree_only_on_the_whole_roll_number(tmp_path):
+    path = md(tmp_path, "Roll number: B23CS052\n")
+    assert check(path, REFERENCE).details_agree is False  # same last three digits, another student
+    assert check(md(tmp_path, "Roll number: B20AI052\n", "same.md"), REFERENCE).details_agree is True
+
+
+def test_without_a_date_of_birth_the_roll_decides_what_it_can(tmp_path):
+    result = check(md(tmp_path, "import torchvision\ndata = torchvision.datasets.MNIST('.')\n", "b20ai052_q1.py"))
+    assert result.identity.roll == "B20AI052" and result.identity.dob is None and result.variant is None
+    verdicts = {a: c.verdict for a, c in result.aspects.items()}
+    assert verdicts["dataset"] == "violates"  # ABC 052 is even: FashionMNIST, whatever the date
+    assert {verdicts[a] for a in ("init", "augmentation", "pool", "classes", "ae_fc_nodes")} == {"unknown"}
+    assert "date of birth" in result.aspects["init"].why
+    assert result.to_json()["student"]["dob"] is None
+
+
+def test_a_low_claim_without_a_reference_protocol_baseline_is_not_judged_plausible(tmp_path):
+    result = check(md(tmp_path, "The CNN reaches a test accuracy of 60.00 %.\n"), REFERENCE)
+    assert result.judgement["cnn"].verdict == "not_judged_low"
+    assert "not measured" in result.judgement["cnn"].why
+
+
+def test_a_students_markup_is_printed_as_text(tmp_path):
+    path = md(tmp_path, "Roll: B20AI052 [/] [bold]x[/bold]\nThe CNN reaches a test accuracy of 97.92 % [/].\n",
+              "weird [v2].md")
+    done = subprocess.run([sys.executable, "-m", "variantlab", "check", str(path), "--dob", "18/03/02", "--roll",
+                           "B20AI052", "--program", "btech"], capture_output=True, text=True, timeout=120,
+                          env=os.environ | {"COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "weird [v2].md" in done.stdout and "Traceback" not in done.stderr

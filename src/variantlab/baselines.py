@@ -170,7 +170,7 @@ class Reach:
                 f"(spread {100 * self.spread:.2f} points)")
 
 
-Verdict = Literal["plausible", "above_measured", "below_measured", "no_baseline"]
+Verdict = Literal["plausible", "above_measured", "below_measured", "not_judged_low", "no_baseline"]
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,8 @@ def judge(variant: Variant, model: ClassifierName, accuracy: float, table: Table
         measured = f"under {profile}" if profile else "under any profile"
         return Judgement(model, accuracy, "no_baseline", f"no variant with this dataset and classes was measured "
                          f"{measured}", None, None, tuple(caveats))
-    if not profile and lower is None:
+    unjudged_low = not profile and lower is None
+    if unjudged_low:
         caveats.append("the reference protocol was not measured on this dataset and classes: a low claim is not "
                        "judged")
     verdict: Verdict = "plausible"
@@ -233,6 +234,9 @@ def judge(variant: Variant, model: ClassifierName, accuracy: float, table: Table
         verdict, why = "above_measured", f"{claimed} is more than {sds} above {upper.words()}"
     elif lower is not None and accuracy < lower.low:
         verdict, why = "below_measured", f"{claimed} is more than {sds} below {lower.words()}"
+    elif unjudged_low and upper is not None and accuracy < upper.low:  # below the tuned profile, but how far
+        # below the reference protocol's reach nobody measured: neither plausible nor out of reach
+        verdict, why = "not_judged_low", f"{claimed} is more than {sds} below {upper.words()}"
     elif lower is upper:
         why = f"{claimed} lies within {sds} of {reaches[0].words()}"
     else:

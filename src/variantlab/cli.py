@@ -6,11 +6,12 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from variantlab.errors import UserError
 from variantlab.rules import AUGMENTATIONS, derive, variant_table
-from variantlab.student import DOB_HELP, parse_student
+from variantlab.student import DOB_HELP, parse_program, parse_roll, parse_student
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Derive a student's exam variant, train its models on the real data, write the report.")
@@ -208,7 +209,8 @@ def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, d
 
 
 VERDICT_STYLE = {"ok": "green", "plausible": "green", "violates": "bold red", "contradicts": "bold yellow",
-                 "impossible_for_n": "bold red", "above_measured": "bold yellow", "below_measured": "bold yellow"}
+                 "impossible_for_n": "bold red", "above_measured": "bold yellow", "below_measured": "bold yellow",
+                 "not_judged_low": "yellow"}
 
 
 @app.command("check")
@@ -236,14 +238,19 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
             summary = check_class(Path(submission), Path(roster), out=out, workers=workers)
             typer.echo(summary.words())
             return
-        from variantlab.check import check
+        from variantlab.check import Identity, check_submission
+        from variantlab.submission import read_submission
 
         if out or workers:
             raise UserError("--out and --workers are for a class (--roster); one submission prints its check")
-        if any(given) and not all(given):
-            raise UserError("give all of --dob, --roll and --program, or none (then the submission's own are used)")
-        student = parse_student(dob, roll, program) if all(given) else None
-        result = check(Path(submission), student)
+        if (roll is None) != (program is None) or (dob and not roll):
+            raise UserError("give --roll and --program together (and --dob, or the aspects it decides stay "
+                            "unknown), or none of them: then the submission's own details are used")
+        identity = None
+        if roll and program:
+            identity = Identity.of(parse_student(dob, roll, program)) if dob else Identity(
+                *parse_roll(roll), parse_program(program), None, given=True)
+        result = check_submission(read_submission(Path(submission)), identity)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -256,23 +263,36 @@ def shown(value) -> str:
 
 
 def print_check(result) -> None:
-    student = result.student
-    agree = {True: "agree", False: "[bold red]do not agree[/]", None: "not stated"}[result.details_agree]
-    console.print(f"[bold]{result.file}[/]: checked against {student.name or student.roll} ({student.dob}, "
-                  f"{student.roll}, {student.program}); the submission's own details {agree}")
+    """One submission's check as its student or grader reads it. Every string that came from the
+    submission is escaped: a student's `[/]` is text, not markup."""
+    who = result.identity
+    agree = {True: "agree", False: "[bold red]do not agree[/]", None: "are not stated"}[result.details_agree] \
+        if who.given else "were used"
+    dob = who.dob or "no date of birth: the aspects it decides are not checked"
+    console.print(f"[bold]{escape(result.file)}[/]: checked against {escape(who.name or who.roll)} ({dob}, "
+                  f"{escape(who.roll)}, {who.program}); the submission's own details {agree}")
     table = Table("aspect", "required", "code", "text", "verdict", "where", title="Aspects")
     for aspect, c in result.aspects.items():
         style = VERDICT_STYLE.get(c.verdict, "")
-        table.add_row(aspect, shown(c.required), "" if c.code is None else shown(c.code),
-                      "; ".join(map(shown, c.text)), f"[{style}]{c.verdict}[/]" if style else c.verdict,
-                      "; ".join(f.where for f in c.evidence[:2]), style=None if c.verdict != "not_found" else "dim")
+        verdict = f"[{style}]{c.verdict}[/]" if style else c.verdict
+        table.add_row(aspect, "?" if c.required is None else shown(c.required),
+                      escape("" if c.code is None else shown(c.code)), escape("; ".join(map(shown, c.text))),
+                      verdict, escape("; ".join(f.where for f in c.evidence[:2])),
+                      style="dim" if c.verdict in ("not_found", "unknown") else None)
     console.print(table)
-    claims = Table("model", "claimed", "verdict", "why", title="Claimed test accuracies")
+    claims = Table("model", "claimed", "verdict", "why", title="Claimed test accuracies (the final one judged)")
     for model, j in result.judgement.items():
         style = VERDICT_STYLE.get(j.verdict, "")
         claims.add_row(model, "" if j.claimed is None else f"{100 * j.claimed:.2f} %",
-                       f"[{style}]{j.verdict}[/]" if style else j.verdict, j.why)
+                       f"[{style}]{j.verdict}[/]" if style else j.verdict, escape(j.why))
     console.print(claims)
+    if len(result.statements) > sum(j.claimed is not None for j in result.judgement.values()):
+        listed = Table("network", "claimed", "scope", "source", "where", title="Every accuracy statement read")
+        for c in result.statements:
+            listed.add_row(c.network or "[yellow]unattributed[/]", f"{100 * c.value:.2f} %",
+                           "per class" if c.per_class else "overall", "output" if c.printed else "text",
+                           escape(c.found.where))
+        console.print(listed)
     for finding in result.findings:
         console.print(f"- {finding}", highlight=False, markup=False)
     if not result.findings:

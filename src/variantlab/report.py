@@ -124,7 +124,8 @@ def build_blocks(result: RunResult, figures: Path, judgements: dict[ClassifierNa
 
 
 VERDICT_WORDS = {"plausible": "within the baseline's reach", "above_measured": "above the baseline's reach",
-                 "below_measured": "below the baseline's reach", "no_baseline": "no baseline"}
+                 "below_measured": "below the baseline's reach", "no_baseline": "no baseline",
+                 "not_judged_low": "below the tuned profile's reach (the reference protocol was not measured here)"}
 
 
 def baseline_blocks(result: RunResult, judgements: dict[ClassifierName, Judgement]) -> list[Block]:

@@ -229,12 +229,24 @@ def variant_table(variant: Variant) -> list[tuple[str, str, str]]:
     return [(r.aspect.replace("_", " "), r.value, r.why) for r in variant.reasons]
 
 
+# The rules read a date only through the parities of DD, MM and DD+MM+YY, so these eight dates stand for
+# all of them (tests check this on real dates).
+DATES = tuple(f"{dd:02d}/{mm:02d}/{yy:02d}" for dd in (1, 2) for mm in (1, 2) for yy in (0, 1))
+
+
 def distinct_variants() -> set[str]:
-    """Every variant the rule table allows, as keys. The rules read a date only through the parities
-    of DD, MM and DD+MM+YY, so eight dates stand for all of them (tests check this on real dates);
-    ABC and the programme are enumerated whole."""
+    """Every variant the rule table allows, as keys: the eight DATES, every ABC, both programme groups."""
     from variantlab.student import parse_student
 
-    dates = [f"{dd:02d}/{mm:02d}/{yy:02d}" for dd in (1, 2) for mm in (1, 2) for yy in (0, 1)]
     return {derive(parse_student(dob, f"{abc:03d}", program)).key
-            for dob in dates for abc in range(1000) for program in ("btech", "mtech")}
+            for dob in DATES for abc in range(1000) for program in ("btech", "mtech")}
+
+
+def without_dob(abc: str, program: str) -> dict[str, object]:
+    """Each variant field that ABC and the programme decide whatever the date of birth, with its value;
+    the fields the date decides are left out. Read off the rule table itself, over the eight DATES."""
+    from variantlab.student import parse_student
+
+    variants = [derive(parse_student(dob, abc, program)).to_dict() for dob in DATES]
+    return {name: value for name, value in variants[0].items() if name != "reasons"
+            and all(v[name] == value for v in variants)}

@@ -1,6 +1,6 @@
-"""What a submission's text states: the student's details, each aspect of the variant it names, and the
-test accuracies and data sizes it claims. Text is markdown cells, comments, printed outputs, a PDF's
-pages, Markdown and plain text files.
+"""What a submission's text states: the student's details and each aspect of the variant it names (the
+accuracies it claims are claims.py's). Text is markdown cells, comments, printed outputs, a PDF's pages,
+Markdown and plain text files, read as sentences within their paragraphs.
 
 Read by patterns, one line (or sentence) at a time, and deliberately cautious: a line that names two
 values of one aspect, or negates ("not", "instead of"), states nothing; a width or a count is taken only
@@ -26,19 +26,31 @@ CODE_LIKE = re.compile(r"^\s*[\w.\[\]]+\s*=\s*[\w.]+\(|^\s*(import|from|def|clas
 
 @dataclass(frozen=True)
 class Line:
+    """One sentence of text (a printed line, a table row, a heading), with what surrounds it: its paragraph,
+    the code of the cell that printed it (outputs), and the question its file's headings put it under."""
+
     text: str
     piece: Piece
     number: int  # within the piece
     section: str | None  # "cnn" (question 1) or "ae" (question 2), from the headings above it
+    paragraph: str = ""  # the paragraph (or printed line) the sentence belongs to
+    code: str = ""  # for a printed output, the code of the cell that printed it
 
     def found(self, value, excerpt: str | None = None) -> Found:
         return Found(value, self.piece.where(self.number), (excerpt or self.text).strip()[:200])
 
 
 SECTION = [(re.compile(r"^\W*(question|q|part|task)\s*[-.:#]?\s*0?2\b|^\W*(\d+\.?\s*)?(the\s+)?(denoising\s+)?"
-                       r"auto[\s-]?encoders?\b", re.I), "ae"),
-           (re.compile(r"^\W*(question|q|part|task)\s*[-.:#]?\s*0?1\b", re.I), "cnn")]
-MAX_LINE = 1000  # characters of one line that are read: no statement is longer, and patterns stay fast
+                       r"auto[\s-]?encoders?\b|^\W*(\d+\.?\s*)?(the\s+)?AE\b", re.I), "ae"),
+           (re.compile(r"^\W*(question|q|part|task)\s*[-.:#]?\s*0?1\b|^\W*(\d+\.?\s*)?(the\s+)?(CNN|convolutional)\b",
+                       re.I), "cnn"),
+           (re.compile(r"^\W*(\d+\.?\s*)?(comparison|comparing|conclusions?)\b", re.I), None)]
+MAX_LINE = 1000  # characters of one sentence that are read: no statement is longer, and patterns stay fast
+MAX_PARAGRAPH = 8000  # characters of one paragraph kept as the context of its sentences
+JOINED = ("markdown", "prose")  # text whose lines are wrapped by hand; PDF pages arrive in paragraphs already
+LIST_ITEM = re.compile(r"^\s*([-*+•]|\d{1,2}[.)])\s")
+BLOCK_START = re.compile(r"^\s*(#|[-*+•]\s|\d{1,2}[.)]\s|\||>)")
+SENTENCE_END = re.compile(r"(?<=[a-z0-9%)\]*_][.!?])\s+(?=[A-Z(*_])")
 
 
 def is_heading(text: str, piece: Piece) -> bool:
@@ -47,21 +59,61 @@ def is_heading(text: str, piece: Piece) -> bool:
                                     and not re.search(r"[.,;:]\s", text) and not text.endswith("."))
 
 
+def paragraphs(piece: Piece) -> list[tuple[int, str]]:
+    """(first line number, text) of each paragraph: hand-wrapped lines joined (a word hyphenated at a line's
+    end rejoined), while headings, list items, table rows and fenced code start a line of their own."""
+    if piece.kind not in JOINED:
+        return [(n, line.strip()) for n, line in enumerate(piece.text.splitlines(), start=1) if line.strip()]
+    out: list[tuple[int, str]] = []
+    takes_more = fenced = False  # whether the last paragraph takes the next line; inside a ``` block
+    raw_lines = piece.text.splitlines()
+    for number, raw in enumerate(raw_lines, start=1):
+        line = raw.strip()
+        if not line:
+            takes_more = False
+            continue
+        if line.startswith(("```", "~~~")):
+            fenced = not fenced
+            out.append((number, line))
+            takes_more = False
+            continue
+        following = raw_lines[number].strip() if number < len(raw_lines) else ""
+        heading = not takes_more and is_heading(line, piece) and not following[:1].islower()  # else a wrapped line
+        pair = len(line) < 80 and KEY_VALUE.match(line) is not None  # "First layer filters: 8" is a line of its own
+        if fenced or BLOCK_START.match(line) or heading or pair:
+            out.append((number, line))
+            takes_more = not fenced and bool(LIST_ITEM.match(line))  # a list item may wrap onto the next line
+            continue
+        if takes_more and len(out[-1][1]) < MAX_PARAGRAPH:
+            previous = out[-1][1]
+            hyphenated = re.search(r"[a-z]-$", previous) is not None and line[:1].islower()
+            out[-1] = (out[-1][0], previous[:-1] + line if hyphenated else f"{previous} {line}")
+        else:
+            out.append((number, line))
+        takes_more = True
+    return out
+
+
 def lines(pieces: list[Piece]) -> list[Line]:
-    """Every line of text (its first MAX_LINE characters), each with the question it falls under; long lines
-    split into sentences."""
+    """Every sentence of text (its first MAX_LINE characters), each with its paragraph and the question it
+    falls under; printed outputs line by line, each with the code of the cell that printed it. Code pieces
+    are read only as that context."""
     section: dict[str, str | None] = {}
+    code_of: dict[tuple[str, str], str] = {}
     read = []
     for piece in pieces:
-        for number, raw in enumerate(piece.text.splitlines(), start=1):
-            text = raw.strip()[:MAX_LINE]
-            if not text:
-                continue
+        if piece.is_code:
+            code_of[(piece.file, piece.place)] = piece.text
+            continue
+        code = code_of.get((piece.file, piece.place.removeprefix("output of ")), "") if piece.kind == "output" else ""
+        for number, text in paragraphs(piece):
+            paragraph = text[:MAX_PARAGRAPH]
             if is_heading(text, piece):
-                name = next((name for pattern, name in SECTION if pattern.search(text)), None)
-                section[piece.file] = name or section.get(piece.file)
-            for sentence in re.split(r"(?<=[a-z0-9%)])\.\s+(?=[A-Z])", text) if len(text) > 160 else [text]:
-                read.append(Line(sentence, piece, number, section.get(piece.file)))
+                named = next((pattern for pattern in SECTION if pattern[0].search(text)), None)
+                section[piece.file] = named[1] if named else section.get(piece.file)
+            for sentence in SENTENCE_END.split(paragraph):
+                read.append(Line(sentence.strip()[:MAX_LINE], piece, number, section.get(piece.file), paragraph,
+                                 code))
     return read
 
 
@@ -265,107 +317,6 @@ def aspects(read: list[Line]) -> dict[str, list[Found]]:
 
 
 @dataclass(frozen=True)
-class Claim:
-    """A test accuracy or a data size as stated: the value, how precisely it was written, and where."""
-
-    value: float
-    unit: float  # the last written digit's place, as a fraction (97.91 % -> 0.0001; 0.9792 -> 0.0001)
-    noise: bool  # printed float noise (97.91999999999999): the value is exact
-    found: Found
-
-
-ACCURACY = re.compile(r"\btest(ing)?\b[^\n]{0,40}?\bacc(uracy)?\b|\bacc(uracy)?\b[^\n]{0,30}?\btest", re.I)
-
-
-NOT_A_CLAIM = re.compile(r"±|baseline|reference|seeds?\b|points|\bbeats?\b|\btrails?\b|difference|\bgap\b|\bthan\b|"
-                         r"improv|target", re.I)
-ACC_WORD = re.compile(r"(?:\b(train\w*|val\w*)\s{1,3})?\bacc(?:uracy)?\b", re.I)
-NUMBER_OR_COUNT = re.compile(r"(?<![\w.])(?:(\d{1,6})\s{0,2}/\s{0,2}(\d{2,6})\b|(\d{1,3}(?:\.(\d{1,20}))?)\s{0,2}(%?))")
-
-
-def as_claim(match: re.Match, line: Line) -> Claim | None:
-    """A number as an accuracy: a count of images (4896/5000, exact), a percent, or a fraction with decimals."""
-    if match.group(1):
-        correct, total = int(match.group(1)), int(match.group(2))
-        return Claim(correct / total, 0.0, True, line.found(correct / total)) if 0 < correct <= total else None
-    number, decimals, percent = match.group(3), match.group(4) or "", match.group(5)
-    value = float(number)
-    if percent or (1 < value <= 100 and decimals):
-        fraction, places = round(value / 100, len(decimals) + 2), len(decimals) + 2
-    elif 0 < value <= 1 and decimals:
-        fraction, places = value, len(decimals)
-    else:
-        return None
-    noise = len(decimals) >= 9
-    if noise:  # float noise: the value meant is the nearest with at most six decimals
-        fraction, places = round(fraction, 8), 8
-    return Claim(fraction, 10.0 ** -places, noise, line.found(fraction))
-
-
-def accuracy_claim(line: Line) -> Claim | None:
-    """The test accuracy a line states, as a fraction: the first number after the word accuracy (not after a
-    training or validation accuracy), else the last before it; comparisons and other people's numbers are no
-    claims."""
-    text = line.text
-    if not ACCURACY.search(text) or NOT_A_CLAIM.search(text):
-        return None
-    words = [w for w in ACC_WORD.finditer(text) if not w.group(1)]
-    for word in words:
-        for match in NUMBER_OR_COUNT.finditer(text, word.end()):
-            claim = as_claim(match, line)
-            if claim is not None:
-                return claim
-    before = [c for m in NUMBER_OR_COUNT.finditer(text, 0, words[0].start() if words else len(text))
-              if (c := as_claim(m, line)) is not None]
-    return before[-1] if before else None
-
-
-def size_claims(line: Line) -> dict[str, int]:
-    """Test and training set sizes a line states (subset sizes: 'original' and 'total' counts are not)."""
-    text = line.text
-    if re.search(r"original|total|whole|entire|all\s+\d|full|before|10 classes|augment", text, re.I):
-        return {}
-    sizes = {}
-    test = re.search(r"(?<![\d,])(\d[\d,]{2,8})\s{0,3}(?:test|testing)\s{0,3}(?:images|samples|examples)|test(?:ing)?"
-                     r"\s{0,3}(?:set|data(?:set)?|samples|images)\s{0,3}(?:of|has|contains|with|size|shape|:|=|is)?"
-                     r"[^\d\n]{0,25}?(\d[\d,]{2,8})", text, re.I)
-    if test:
-        sizes["test_size"] = int((test.group(1) or test.group(2)).replace(",", ""))
-    train = re.search(r"(?<![\d,])(\d[\d,]{3,8})\s{0,3}(?:train|training)\s{0,3}(?:images|samples|examples)|"
-                      r"train(?:ing)?\s{0,3}(?:set|data(?:set)?|samples|images)[^\d\n]{0,60}?(?:selecting|selected|"
-                      r"target|subset|filter)[^\d\n]{0,40}?(\d[\d,]{3,8})", text, re.I)
-    if train:
-        sizes["train_size"] = int((train.group(1) or train.group(2)).replace(",", ""))
-    return sizes
-
-
-def claims(read: list[Line]) -> tuple[dict[str, list[Claim]], dict[str, list[Found]]]:
-    """Each classifier's accuracy statements in order, and the data sizes stated."""
-    accuracy: dict[str, list[Claim]] = {}
-    sizes: dict[str, list[Found]] = {}
-    for line in read:
-        claim = accuracy_claim(line)
-        if claim is not None:  # a claim that names neither network is question 1's, the CNN's
-            accuracy.setdefault("ae_classifier" if context(line) == "ae" else "cnn", []).append(claim)
-        for key, value in size_claims(line).items():
-            sizes.setdefault(key, []).append(line.found(value))
-    return accuracy, sizes
-
-
-def final_claim(stated: list[Claim]) -> Claim | None:
-    """The last statement, unless an earlier one is more precise and the last is it rounded or truncated."""
-    if not stated:
-        return None
-    last = stated[-1]
-    ranked = sorted(enumerate(stated[:-1]), key=lambda pair: (pair[1].unit, -pair[0]))  # most precise, then latest
-    for _, earlier in ranked:
-        if earlier.unit < last.unit and (abs(earlier.value - last.value) <= last.unit / 2 + 1e-12
-                                         or 0 <= earlier.value - last.value < last.unit + 1e-12):
-            return earlier
-    return last
-
-
-@dataclass(frozen=True)
 class Details:
     """The student's details a submission states, where it states them."""
 
@@ -381,11 +332,11 @@ class Details:
                                   ("program", self.program), ("first", self.first), ("last", self.last)) if v}
 
 
-ROLL = re.compile(r"\b([BMPD]\d{2}[A-Z]{2,4}\d{3})\b")
+ROLL = re.compile(r"(?<![A-Za-z0-9])([BMPD]\d{2}[A-Z]{2,4}\d{3})(?![0-9])", re.I)
 
 
-def details(read: list[Line]) -> Details:
-    """The first statement of each detail."""
+def details(read: list[Line], files: tuple[str, ...] = ()) -> Details:
+    """The first statement of each detail; a roll number only in the files' names (`m22ma007_q1.py`) counts."""
     found: dict[str, str] = {}
     for line in read:
         text = line.text
@@ -395,7 +346,7 @@ def details(read: list[Line]) -> Details:
             found.setdefault("dob", "/".join(date.groups()))
         roll = ROLL.search(text)
         if roll:
-            found.setdefault("roll", roll.group(1))
+            found.setdefault("roll", roll.group(1).upper())
         abc = re.search(r"\bABC\s*(?:=|:|-|is)\s*(\d{3})\b", text)
         if abc:
             found.setdefault("abc", abc.group(1))
@@ -411,4 +362,7 @@ def details(read: list[Line]) -> Details:
         program = re.search(r"\b(B\.?\s?Tech|M\.?\s?Tech|Ph\.?\s?D)\b", text, re.I)
         if program and re.search(r"prog|course|degree|program|B\.?\s?Tech|M\.?\s?Tech", text, re.I):
             found.setdefault("program", re.sub(r"[.\s]", "", program.group(1)).lower())
+    named = {m.group(1).upper() for name in files if (m := ROLL.search(name.rsplit("/", 1)[-1]))}
+    if len(named) == 1:
+        found.setdefault("roll", named.pop())
     return Details(**found)
