@@ -1,481 +1,26 @@
-"""What a submission's code builds, read from its syntax tree and never run: the dataset it loads, the
-initialisation, augmentation and pooling it calls, the classes it keeps, and the layers of the networks
-it defines (PyTorch modules and nn.Sequential, Keras Sequential models).
+"""What a submission's code builds, read from its syntax tree and never run, aspect by aspect: the dataset it
+loads as data, the initialisation it calls, the augmentation it applies to the training images, the pooling
+and the layers of its networks (networks.py rebuilds them), the classes it keeps; and, apart from the
+aspects, the hyperparameters it trains each network with (trainscan.py).
 
-A cell that does not parse (IPython magics, a typo) is still read: each line the parser stops at is set
-aside and the rest parsed again, so one bad line costs that line, not the cell. Comments are not code.
-Every value found carries where it was found and the line that shows it.
+Each aspect's list holds every value the code builds, each with its evidence, so that a submission that
+trains on one dataset and tests on another, or initialises two ways, shows both.
 """
 
 import ast
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from variantlab.submission import Piece, parse
+from variantlab.codeparse import Code, Constants, Found, Source, call_name, dotted, keyword, root_name
+from variantlab.networks import Model, Networks, encoder_layers, fc_value, head_widths
+from variantlab.submission import Piece
+from variantlab.trainscan import Training
 
+__all__ = ["Found", "dataset_key", "hyperparameters", "scan"]  # textscan and check import these from here
 
-@dataclass(frozen=True)
-class Found:
-    value: object  # in `variantlab derive --json`'s spelling where it has one
-    where: str
-    excerpt: str
 
-
-@dataclass
-class Source:
-    """A parsed code piece: its tree, and its lines for excerpts."""
-
-    piece: Piece
-    tree: ast.Module
-    lines: list[str]
-
-    def found(self, value, node: ast.AST, excerpt: str | None = None) -> Found:
-        line = getattr(node, "lineno", 1)
-        text = excerpt if excerpt is not None else self.lines[line - 1].strip() if line <= len(self.lines) else ""
-        return Found(value, self.piece.where(line), text[:200])
-
-
-RETRIES = 20  # lines set aside before a cell is read one line at a time instead
-MAX_CODE = 1_000_000  # characters of one cell or script that are parsed: far beyond any student's
-TOO_DEEP = (SyntaxError, ValueError, RecursionError, MemoryError)  # what parsing a hostile cell may raise
-
-
-def parse_lenient(code: str) -> ast.Module | None:
-    """The cell's syntax tree. Lines the parser cannot take (magics, shell escapes, typos) become `pass`; a cell
-    with more of them than RETRIES is read line by line, each line that parses alone kept."""
-    lines = [re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in code.splitlines()]
-    for _ in range(RETRIES):
-        try:
-            return parse("\n".join(lines))
-        except TOO_DEEP as e:
-            number = getattr(e, "lineno", None)
-            if not number or number > len(lines) or lines[number - 1].strip() == "pass":
-                break
-            line = lines[number - 1]
-            lines[number - 1] = line[:len(line) - len(line.lstrip())] + "pass"
-    kept: list[ast.stmt] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            tree = parse(line.strip())
-        except TOO_DEEP:
-            continue
-        for statement in tree.body:
-            kept.append(ast.increment_lineno(statement, number - 1))
-    return ast.Module(body=kept, type_ignores=[]) if kept else None
-
-
-def call_name(node: ast.AST) -> str:
-    """The last name of what is called: `nn.Conv2d(...)` -> 'Conv2d', `x.flip(...)` -> 'flip'."""
-    func = node.func if isinstance(node, ast.Call) else node
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
-def self_attr(node: ast.AST) -> str | None:
-    """'X' for `self.X`, else None."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-        return node.attr
-    return None
-
-
-def dotted(node: ast.AST) -> str:
-    """'torch.nn.init.kaiming_normal_' for an attribute chain, '' where it is not one."""
-    if isinstance(node, ast.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr}" if base else node.attr
-    return node.id if isinstance(node, ast.Name) else ""
-
-
-LARGEST = 10**6  # an integer a network could mean; beyond it, products of products only cost time
-MAX_REPEAT = 64  # loop repetitions counted: no network of the exam has more layers
-
-
-class Constants:
-    """Integers a submission names at module level (`FILTERS = 10`), to read `Conv2d(1, FILTERS, 5)`."""
-
-    def __init__(self, sources: list[Source]):
-        self.values: dict[str, int] = {}
-        for source in sources:
-            for node in source.tree.body:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    value = self.number(node.value)
-                    if value is not None:
-                        self.values[node.targets[0].id] = value
-            for function in ast.walk(source.tree):  # defaults: `def __init__(self, filters=10)`
-                if isinstance(function, ast.FunctionDef):
-                    args = function.args
-                    named = args.args[len(args.args) - len(args.defaults):] + args.kwonlyargs
-                    defaults = args.defaults + [d for d in args.kw_defaults if d is not None]
-                    for arg, default in zip(named, defaults, strict=False):
-                        value = self.number(default)
-                        if value is not None:
-                            self.values.setdefault(arg.arg, value)
-
-    def number(self, node: ast.AST | None) -> int | None:
-        """An integer expression's value, where it is one of literals and named constants; None beyond LARGEST."""
-        value = self._number(node)
-        return value if value is None or abs(value) <= LARGEST else None
-
-    def _number(self, node: ast.AST | None) -> int | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-            return node.value
-        if isinstance(node, ast.Name):
-            return self.values.get(node.id)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = self.number(node.operand)
-            return -inner if inner is not None else None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
-            left, right = self.number(node.left), self.number(node.right)  # each capped: the product stays small
-            if left is None or right is None or (isinstance(node.op, ast.FloorDiv) and right == 0):
-                return None
-            ops = {ast.Add: left + right, ast.Sub: left - right, ast.Mult: left * right}
-            return ops.get(type(node.op), left // right if right else 0)
-        return None
-
-    def loop_count(self, node: ast.AST) -> int:
-        """How many times `for ... in node` runs, where it can be read off: a range or a literal list; else once."""
-        if isinstance(node, (ast.List, ast.Tuple)):
-            return min(len(node.elts), MAX_REPEAT)
-        return self.range_length(node) or 1
-
-    def range_length(self, node: ast.AST) -> int | None:
-        """len(range(...)) for a `range` call of literal (or named-constant) arguments."""
-        if not (isinstance(node, ast.Call) and call_name(node) == "range" and 1 <= len(node.args) <= 3):
-            return None
-        values = [self.number(a) for a in node.args]
-        if any(v is None for v in values) or (len(values) == 3 and values[2] == 0):
-            return None
-        return min(len(range(*values)), MAX_REPEAT)  # type: ignore[arg-type]
-
-
-# A layer's constructor name -> (kind, where its width is: "torch" (second argument), "first" (first argument)).
-LAYERS = {
-    "Conv2d": ("conv", "torch"), "LazyConv2d": ("conv", "first"), "Conv2D": ("conv", "first"),
-    "Convolution2D": ("conv", "first"), "ConvTranspose2d": ("deconv", "torch"), "Conv2DTranspose": ("deconv", "first"),
-    "MaxPool2d": ("max", None), "MaxPooling2D": ("max", None), "MaxPool2D": ("max", None),
-    "AdaptiveMaxPool2d": ("max", None), "GlobalMaxPooling2D": ("max", None), "GlobalMaxPool2D": ("max", None),
-    "max_pool2d": ("max", None), "adaptive_max_pool2d": ("max", None),
-    "AvgPool2d": ("avg", None), "AveragePooling2D": ("avg", None), "AvgPool2D": ("avg", None),
-    "AdaptiveAvgPool2d": ("avg", None), "GlobalAveragePooling2D": ("avg", None), "GlobalAvgPool2D": ("avg", None),
-    "avg_pool2d": ("avg", None), "adaptive_avg_pool2d": ("avg", None),
-    "Linear": ("linear", "torch"), "LazyLinear": ("linear", "first"), "Dense": ("linear", "first"),
-}
-WIDTH_KEYWORDS = {"conv": ("out_channels", "filters"), "deconv": ("out_channels", "filters"),
-                  "linear": ("out_features", "units")}
-CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
-
-
-@dataclass
-class Layer:
-    kind: str  # conv | deconv | max | avg | linear
-    width: int | None  # out_channels, out_features, filters or units
-    found: Found
-
-
-@dataclass
-class Model:
-    """A network the code defines: its layers by part (`self.encoder = ...`, or one part for a Sequential)
-    and in the order its forward pass applies them."""
-
-    name: str
-    found: Found
-    parts: dict[str, list[Layer]] = field(default_factory=dict)
-    applied: list[Layer] = field(default_factory=list)
-
-    def count(self, *kinds: str) -> int:
-        return sum(layer.kind in kinds for layer in self.applied)
-
-    def part_layers(self, pattern: str, avoid: str = r"(?!)") -> list[Layer]:
-        return [layer for name, layers in self.parts.items()
-                if re.search(pattern, name, re.I) and not re.search(avoid, name, re.I) for layer in layers]
-
-
-class Reader:
-    """Everything the code of one submission shows, read once."""
-
-    def __init__(self, pieces: list[Piece]):
-        self.sources = []
-        self.unparsed: list[Piece] = []
-        for piece in pieces:
-            tree = parse_lenient(piece.text) if len(piece.text) <= MAX_CODE else None
-            if tree is None:
-                self.unparsed.append(piece)
-            else:
-                self.sources.append(Source(piece, tree, piece.text.splitlines()))
-        self.constants = Constants(self.sources)
-        self.classes: dict[str, tuple[Source, ast.ClassDef]] = {}
-        for source in self.sources:
-            for node in ast.walk(source.tree):
-                if isinstance(node, ast.ClassDef):
-                    self.classes.setdefault(node.name, (source, node))
-        self._models: dict[str, Model] = {}
-        self.models = self.find_models()
-
-    def nodes(self) -> Iterator[tuple[Source, ast.AST]]:
-        for source in self.sources:
-            for node in ast.walk(source.tree):
-                yield source, node
-
-    def calls(self) -> Iterator[tuple[Source, ast.Call]]:
-        for source, node in self.nodes():
-            if isinstance(node, ast.Call):
-                yield source, node
-
-    # Layers and models
-
-    def layer(self, source: Source, call: ast.Call) -> Layer | None:
-        spec = LAYERS.get(call_name(call))
-        if spec is None:
-            return None
-        kind, position = spec
-        width = None
-        if kind in WIDTH_KEYWORDS:
-            keyword = next((k.value for k in call.keywords if k.arg in WIDTH_KEYWORDS[kind]), None)
-            index = 1 if position == "torch" else 0
-            width = self.constants.number(keyword if keyword is not None else
-                                          call.args[index] if len(call.args) > index else None)
-        return Layer(kind, width, source.found(kind, call))
-
-    def layers_of(self, source: Source, node: ast.AST, local: dict[str, list[Layer]]) -> list[Layer]:
-        """The layers an expression builds, in order: a layer call, a container of them, a list, a comprehension
-        over a range, a local list built up before, or another model of the submission."""
-        if isinstance(node, ast.Call):
-            layer = self.layer(source, node)
-            if layer is not None:
-                return [layer]
-            name = call_name(node)
-            if name in CONTAINERS or name in ("append", "extend"):
-                return [x for arg in node.args for x in self.layers_of(source, arg, local)]
-            if name in self.classes:
-                return list(self.model_of_class(name).applied)
-            return []
-        if isinstance(node, ast.Starred):
-            return self.layers_of(source, node.value, local)
-        if isinstance(node, (ast.List, ast.Tuple)):
-            return [x for element in node.elts for x in self.layers_of(source, element, local)]
-        if isinstance(node, ast.Dict):
-            return [x for value in node.values if value is not None for x in self.layers_of(source, value, local)]
-        if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
-            times = self.constants.loop_count(node.generators[0].iter)
-            return (self.layers_of(source, node.elt, local) * times)[:MAX_REPEAT]
-        if isinstance(node, ast.Name):
-            return list(local.get(node.id, self._models[node.id].applied if node.id in self._models else []))
-        return []
-
-    def model_of_class(self, name: str) -> Model:
-        if name in self._models:
-            return self._models[name]
-        source, cls = self.classes[name]
-        model = Model(name, source.found(name, cls, f"class {name}"))
-        self._models[name] = model  # a class that builds itself (by mistake) does not recurse forever
-        methods = {m.name: m for m in cls.body if isinstance(m, ast.FunctionDef)}
-        for method in methods.values():
-            self.collect_parts(source, method.body, model.parts, {}, 1)
-        forward = methods.get("forward") or methods.get("call")
-        if forward is not None:
-            model.applied = self.apply(source, forward.body, model, methods, depth=0)
-        if not model.applied:
-            model.applied = [layer for layers in model.parts.values() for layer in layers]
-        return model
-
-    def collect_parts(self, source: Source, body: list[ast.stmt], parts: dict[str, list[Layer]],
-                      local: dict[str, list[Layer]], times: int) -> None:
-        """`self.X = ...` (and `self.X.append(...)`, local lists built for them) in a method, loops counted."""
-        for statement in body:
-            if isinstance(statement, ast.For):
-                values = statement.iter.elts if isinstance(statement.iter, (ast.List, ast.Tuple)) else []
-                if values and isinstance(statement.target, ast.Name):  # `for width in [10, 20, 40]:` each in turn
-                    name = statement.target.id
-                    saved = self.constants.values.get(name)
-                    for element in values:
-                        number = self.constants.number(element)
-                        if number is not None:
-                            self.constants.values[name] = number
-                        self.collect_parts(source, statement.body, parts, local, times)
-                    self.constants.values.pop(name, None)
-                    if saved is not None:
-                        self.constants.values[name] = saved
-                else:
-                    self.collect_parts(source, statement.body, parts, local,
-                                   min(times * self.constants.loop_count(statement.iter), MAX_REPEAT))
-                continue
-            if isinstance(statement, (ast.If, ast.With, ast.Try)):
-                self.collect_parts(source, statement.body, parts, local, times)
-                continue
-            targets: list[ast.expr] = []
-            value: ast.expr | None = None
-            if isinstance(statement, ast.Assign):
-                targets, value = statement.targets, statement.value
-            elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)) and statement.value is not None:
-                targets, value = [statement.target], statement.value
-            elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-                call = statement.value
-                growing = call_name(call) in ("append", "extend", "add", "add_module")
-                if growing and isinstance(call.func, ast.Attribute):
-                    owner = call.func.value
-                    layers = [x for arg in call.args for x in self.layers_of(source, arg, local)] * times
-                    if (attr := self_attr(owner)) is not None:
-                        parts.setdefault(attr, []).extend(layers)
-                    elif isinstance(owner, ast.Name):
-                        local.setdefault(owner.id, []).extend(layers)
-                continue
-            if value is None:
-                continue
-            layers = self.layers_of(source, value, local)
-            grow = isinstance(statement, ast.AugAssign)
-            for target in targets:
-                if (attr := self_attr(target)) is not None:
-                    if layers or attr not in parts:
-                        parts[attr] = parts.get(attr, []) + layers if grow else layers
-                elif isinstance(target, ast.Name):
-                    local[target.id] = local.get(target.id, []) + layers if grow else layers
-
-    def apply(self, source: Source, body: list[ast.stmt], model: Model, methods: dict, depth: int) -> list[Layer]:
-        """The layers a forward pass applies, in the order it applies them (a call's arguments first)."""
-        applied: list[Layer] = []
-
-        def visit(node: ast.AST) -> None:
-            if isinstance(node, ast.For):
-                looped = [attr for n in ast.walk(node.iter) if (attr := self_attr(n)) in model.parts]
-                if looped:  # `for conv in self.convs:`, `for i, conv in enumerate(self.convs):`
-                    for name in looped:
-                        applied.extend(model.parts[name])
-                    for statement in node.body:
-                        visit(statement)
-                    return
-                indexed = [n.value.attr for n in ast.walk(node) if isinstance(n, ast.Subscript)
-                           and isinstance(n.value, ast.Attribute) and n.value.attr in model.parts]
-                if indexed:  # `for i in range(n): x = self.convs[i](x)`: each of the part's layers once
-                    for name in dict.fromkeys(indexed):
-                        applied.extend(model.parts[name])
-                    return
-            for child in ast.iter_child_nodes(node):
-                visit(child)
-            if isinstance(node, ast.Call):
-                attr = self_attr(node.func)
-                if attr is not None:
-                    if attr in model.parts:
-                        applied.extend(model.parts[attr])
-                    elif attr in methods and depth < 3 and attr not in ("forward", "call"):
-                        applied.extend(self.apply(source, methods[attr].body, model, methods, depth + 1))
-                elif call_name(node) in LAYERS and LAYERS[call_name(node)][0] in ("max", "avg"):
-                    layer = self.layer(source, node)
-                    if layer is not None:
-                        applied.append(layer)
-
-        for statement in body:
-            visit(statement)
-        return applied
-
-    def find_models(self) -> list[Model]:
-        models = []
-        for name in self.classes:
-            model = self.model_of_class(name)
-            if any(layer.kind in ("conv", "deconv", "linear") for layer in model.applied):
-                models.append(model)
-        keras: dict[str, Model] = {}  # `model.add(...)` may run across cells
-        for source in self.sources:
-            for node in ast.walk(source.tree):
-                if isinstance(node, ast.FunctionDef):
-                    returned = [s.value for s in ast.walk(node) if isinstance(s, ast.Return)
-                                and isinstance(s.value, ast.Call) and call_name(s.value) == "Sequential"]
-                    if returned:  # `def build_cnn(): return nn.Sequential(...)`
-                        layers = self.layers_of(source, returned[0], {})
-                        model = Model(node.name, source.found(node.name, node), {node.name: list(layers)}, layers)
-                        self._models[node.name] = model
-                        models.append(model)
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                        and isinstance(node.value, ast.Call) and call_name(node.value) == "Sequential":
-                    name = node.targets[0].id
-                    layers = self.layers_of(source, node.value, {})
-                    parts = {name: list(layers)}
-                    for arg in node.value.args:  # a Keras Sequential may hold another model: its encoder, say
-                        for element in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]):
-                            if isinstance(element, ast.Name) and element.id in self._models:
-                                parts[element.id] = list(self._models[element.id].applied)
-                    model = Model(name, source.found(name, node), parts, layers)
-                    self._models[name] = model
-                    keras[name] = model
-                    models.append(model)
-                elif (added := added_to(node)) is not None:
-                    name, call = added
-                    layers = [x for arg in call.args for x in self.layers_of(source, arg, {})]
-                    if not layers:
-                        continue
-                    if name not in keras:
-                        keras[name] = Model(name, source.found(name, node), {name: []}, [])
-                        self._models[name] = keras[name]
-                        models.append(keras[name])
-                    keras[name].parts[name].extend(layers)
-                    keras[name].applied.extend(layers)
-        return models
-
-
-def added_to(node: ast.AST) -> tuple[str, ast.Call] | None:
-    """('model', the call) for a Keras `model.add(...)` statement."""
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and call_name(node.value) == "add":
-        func = node.value.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            return func.value.id, node.value
-    return None
-
-
-AE_NAME = r"auto|(^|[^a-z])ae([^a-z]|$)|^ae|encoder|decoder"
-HEAD_PART = r"fc|classif|head|out|dense|cls|linear|mlp|pred|logit|hidden"
-
-
-def cnn_of(models: list[Model]) -> Model | None:
-    convnets = [m for m in models if m.count("conv") and not m.count("deconv") and not re.search(AE_NAME, m.name, re.I)
-                and not m.part_layers(r"dec")]
-    if not convnets:
-        return None
-    return max(convnets, key=lambda m: (bool(re.search(r"cnn|conv|net", m.name, re.I)), m.count("conv")))
-
-
-def autoencoder_of(models: list[Model], cnn: Model | None) -> Model | None:
-    """The autoencoder: a network with an encoder and a decoder, else one named for it."""
-    candidates = [m for m in models if m is not cnn and (re.search(AE_NAME, m.name, re.I) or m.part_layers(r"enc"))
-                  and not re.search(r"classif", m.name, re.I)]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda m: (bool(m.part_layers(r"enc", avoid=r"dec")) and bool(m.part_layers(r"dec")),
-                                          bool(re.search(r"auto|(^|[^a-z])ae([^a-z]|$)", m.name, re.I))))
-
-
-def encoder_layers(ae: Model, infer: bool = True) -> list[Layer]:
-    """The encoder's weight layers: its parts named for it, else (`infer`) the applied layers up to the
-    narrowest."""
-    named = [layer for name, layers in ae.parts.items() if name != ae.name and re.search("enc", name, re.I)
-             and not re.search("dec", name, re.I) for layer in layers if layer.kind in ("linear", "conv")]
-    if named or not infer:
-        return named
-    weights = [layer for layer in ae.applied if layer.kind in ("linear", "conv")]
-    widths = [layer.width or 0 for layer in weights]
-    if not widths:
-        return []
-    return weights[:widths.index(min(widths)) + 1]
-
-
-def head_widths(layers: list[Layer]) -> list[int | None]:
-    """The hidden FC widths of a classifier head: every linear layer but the output one."""
-    linear = [layer.width for layer in layers if layer.kind == "linear"]
-    return linear[:-1]
-
-
-def fc_value(widths: list[int | None]) -> object:
-    """One hidden FC layer reads as its width; none or several as what they are."""
-    if len(widths) == 1:
-        return widths[0]
-    return widths if widths else "no FC layer before the output"
-
-
-def scan_models(reader: Reader) -> dict[str, list[Found]]:
+def scan_models(networks: Networks) -> dict[str, list[Found]]:
     found: dict[str, list[Found]] = {}
-    cnn = cnn_of(reader.models)
+    cnn = networks.cnn
     if cnn is not None:
         convs = [layer for layer in cnn.applied if layer.kind == "conv"]
         pools = [layer for layer in cnn.applied if layer.kind in ("max", "avg")]
@@ -490,17 +35,18 @@ def scan_models(reader: Reader) -> dict[str, list[Found]]:
         if None not in widths:
             linear = next((layer.found for layer in after if layer.kind == "linear"), cnn.found)
             found["fc_nodes"] = [Found(fc_value(widths), linear.where, linear.excerpt)]
-    ae = autoencoder_of(reader.models, cnn)
+    ae = networks.autoencoder
     if ae is not None:
         encoder = encoder_layers(ae)
         if encoder:
             found["ae_layers"] = [Found(len(encoder), encoder[0].found.where,
                                         f"{ae.name}: encoder of {len(encoder)} layers")]
-    heads = [m for m in reader.models if m is not cnn and re.search(r"classif", m.name, re.I)]
-    for model in heads + ([ae] if ae is not None else []):
+    heads: list[Model] = networks.classifiers + ([ae] if ae is not None else [])
+    for model in heads:
         encoder = encoder_layers(model, infer=False)
-        head = [layer for layer in model.part_layers(HEAD_PART, avoid=r"enc|dec")
-                or (model.applied if model in heads else []) if not any(layer is e for e in encoder)]
+        head = [layer for layer in model.part_layers(r"fc|classif|head|out|dense|cls|linear|mlp|pred|logit|hidden",
+                                                     avoid=r"enc|dec")
+                or (model.applied if model is not ae else []) if not any(layer is e for e in encoder)]
         widths = head_widths(head)
         if head and None not in widths:
             first = next((layer.found for layer in head if layer.kind == "linear"), model.found)
@@ -509,7 +55,12 @@ def scan_models(reader: Reader) -> dict[str, list[Found]]:
     return found
 
 
+# Datasets: read only where the code loads them as data.
+
 DATASETS = {"fashionmnist": "fashion_mnist", "mnist": "mnist", "cifar10": "cifar10"}
+HUB_LOADERS = {"load_dataset", "fetch_openml"}  # Hugging Face, scikit-learn; TensorFlow's tfds.load below
+FILE_READERS = {"read_csv", "loadtxt", "genfromtxt"}
+MODEL_FILE = re.compile(r"\.(pt|pth|h5|hdf5|keras|ckpt|pkl|pickle|joblib|onnx|bin|safetensors)$", re.I)
 
 
 def dataset_key(name: str) -> str | None:
@@ -517,24 +68,98 @@ def dataset_key(name: str) -> str | None:
     return DATASETS.get(re.sub(r"[-_\s]", "", name).lower())
 
 
-def scan_dataset(reader: Reader) -> list[Found]:
+def named_in(text: str) -> str | None:
+    """The dataset a hub name or a file path names: 'mnist_784', 'zalando-datasets/fashion_mnist',
+    'data/fashion-mnist_train.csv'; not KMNIST, EMNIST or CIFAR-100."""
+    text = text.lower()
+    if "fashion" in text and "mnist" in text:
+        return "fashion_mnist"
+    if re.search(r"(?<![a-z])mnist", text):
+        return "mnist"
+    return "cifar10" if re.search(r"cifar[-_ ]?10(?!\d)", text) else None
+
+
+def strings_in(node: ast.AST | None) -> str:
+    """The string literals of an expression, joined as a path: `os.path.join(ROOT, "mnist", "train.csv")`."""
+    if node is None:
+        return ""
+    return "/".join(n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+
+def split_role(text: str) -> str:
+    """'train' or 'test' for a split or a file name that says which ('t10k' is MNIST's test files' prefix)."""
+    name = text.lower().rsplit("/", 1)[-1]
+    if re.search(r"test|t10k|(^|[^a-z])val", name):
+        return "test"
+    return "train" if "train" in name else ""
+
+
+def dataset_aliases(code: Code) -> dict[str, str]:
+    """Names bound to a dataset's loader: `from keras.datasets import mnist`, `from torchvision.datasets import
+    FashionMNIST as FM`, `Data = torchvision.datasets.CIFAR10`."""
+    aliases: dict[str, str] = {}
+    for _, node in code.nodes():
+        if isinstance(node, ast.ImportFrom) and node.module and "datasets" in node.module.split("."):
+            for alias in node.names:
+                if (key := dataset_key(alias.name)) is not None:
+                    aliases[alias.asname or alias.name] = key
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Attribute) and "datasets" in dotted(node.value.value).split(".") \
+                and (key := dataset_key(node.value.attr)) is not None:
+            aliases[node.targets[0].id] = key
+    return aliases
+
+
+def torchvision_role(call: ast.Call) -> str:
+    """torchvision's `train=` (positional second), True by default; '' where the code decides at run time."""
+    given = keyword(call, "train")
+    if given is None and len(call.args) > 1:
+        given = call.args[1]
+    if given is None:
+        return "train"
+    if isinstance(given, ast.Constant) and isinstance(given.value, bool):
+        return "train" if given.value else "test"
+    return ""
+
+
+def loaded_dataset(call: ast.Call, aliases: dict[str, str]) -> tuple[str, str] | None:
+    """(dataset, role) where the call loads a dataset as data: torchvision's classes, Keras's `load_data()`,
+    a hub's loader by name, a CSV or NumPy file or MNIST's idx files named for it; never a model file
+    (`torch.load("mnist_cnn.pt")`)."""
+    name = call_name(call)
+    func = call.func
+    if name in ("FashionMNIST", "MNIST", "CIFAR10") or (isinstance(func, ast.Name) and func.id in aliases):
+        key = dataset_key(name) or aliases.get(name)
+        return (key, torchvision_role(call)) if key else None
+    if name == "load_data" and isinstance(func, ast.Attribute):
+        owner = func.value
+        key = aliases.get(owner.id) if isinstance(owner, ast.Name) else (
+            dataset_key(owner.attr) if isinstance(owner, ast.Attribute) else None)
+        return (key, "") if key else None
+    path = dotted(func)
+    first = call.args[0] if call.args else keyword(call, "name", "path", "filepath_or_buffer", "fname", "file")
+    if name in HUB_LOADERS or path in ("tfds.load", "tensorflow_datasets.load"):
+        key = named_in(strings_in(first))
+        split = keyword(call, "split")
+        return (key, split_role(split.value) if isinstance(split, ast.Constant) and isinstance(split.value, str)
+                else "") if key else None
+    text = strings_in(first)
+    if not text or MODEL_FILE.search(text) or name in ("load_state_dict", "load_model", "load_weights") \
+            or path.startswith("torch."):
+        return None
+    if name in FILE_READERS or path in ("np.load", "numpy.load") or re.search(r"ubyte|idx[13]", text, re.I):
+        key = named_in(text)
+        return (key, split_role(text)) if key else None
+    return None
+
+
+def scan_dataset(code: Code) -> list[Found]:
+    aliases = dataset_aliases(code)
     found = []
-    for source, node in reader.nodes():
-        key = None
-        if isinstance(node, ast.Call) and call_name(node) in ("FashionMNIST", "MNIST", "CIFAR10"):
-            key = dataset_key(call_name(node))
-        elif isinstance(node, ast.Attribute) and "datasets" in dotted(node.value).split("."):
-            key = dataset_key(node.attr)
-        elif isinstance(node, ast.ImportFrom) and node.module and "datasets" in node.module:
-            keys = [dataset_key(alias.name) for alias in node.names]
-            key = next((k for k in keys if k), None)
-        elif isinstance(node, ast.Call) and call_name(node) in ("load_dataset", "load", "fetch_openml") and node.args \
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-            text = node.args[0].value.lower().replace("-", "_").replace(" ", "_")
-            key = "fashion_mnist" if "fashion" in text else "mnist" if "mnist" in text else (
-                "cifar10" if "cifar" in text and "100" not in text else None)
-        if key is not None:
-            found.append(source.found(key, node))
+    for source, call in code.calls():
+        loaded = loaded_dataset(call, aliases)
+        if loaded is not None:
+            found.append(source.found(loaded[0], call, role=loaded[1]))
     return found
 
 
@@ -544,37 +169,175 @@ INITS = {"kaiming_normal_": "he", "kaiming_uniform_": "he", "kaiming_normal": "h
          "glorot_uniform": "xavier", "GlorotNormal": "xavier", "GlorotUniform": "xavier"}
 
 
-def scan_init(reader: Reader) -> list[Found]:
+def scan_init(code: Code) -> list[Found]:
     found = []
-    for source, call in reader.calls():
+    for source, call in code.calls():
         if call_name(call) in INITS:
             found.append(source.found(INITS[call_name(call)], call))
-        for keyword in call.keywords:  # Keras: kernel_initializer="he_normal"
-            if keyword.arg and "initializer" in keyword.arg and isinstance(keyword.value, ast.Constant) \
-                    and keyword.value.value in INITS:
-                found.append(source.found(INITS[keyword.value.value], keyword.value))
+        for given in call.keywords:  # Keras: kernel_initializer="he_normal"
+            if given.arg and "initializer" in given.arg and isinstance(given.value, ast.Constant) \
+                    and given.value.value in INITS:
+                found.append(source.found(INITS[given.value.value], given.value))
     return found
 
+
+# Augmentation: a flip or a rotation wherever it is called; noise only where it is added to images.
 
 FLIPS = {"flip", "hflip", "fliplr", "RandomHorizontalFlip", "flip_left_right", "random_flip_left_right",
          "RandomFlip", "HorizontalFlip"}
 ROTATIONS = {"rotate", "RandomRotation", "random_rotation", "RandomAffine", "Rotate", "rotation"}
-NORMAL_NOISE = {"randn", "randn_like", "normal", "normal_", "GaussianNoise", "gaussian_noise", "AddGaussianNoise"}
-UNIFORM_NOISE = {"rand", "rand_like", "uniform", "uniform_"}
+GAUSSIAN = {"randn", "randn_like", "normal", "normal_", "standard_normal"}
+UNIFORM = {"rand", "rand_like", "uniform", "uniform_"}
+NOISE_LAYERS = {"GaussianNoise", "AddGaussianNoise", "GaussNoise", "AdditiveGaussianNoise"}  # library transforms
+SCALE_WORDS = {"mean", "std", "sigma", "scale", "level", "factor", "amount", "loc", "offset", "strength"}
+NOT_IMAGES = {"mu", "mean", "z", "latent", "logvar", "log", "var", "std", "sigma", "eps", "epsilon", "weight",
+              "weights", "bias", "param", "params", "parameters", "grad", "test", "val", "valid", "validation",
+              "angle", "lr"}  # what noise is also added to: a latent sample, a weight, a parameter, the test set
+PASS_THROUGH = {"clamp", "clip", "to", "float", "cuda", "view", "reshape", "type", "abs"}
+MODULES = {"torch", "np", "numpy", "tf", "F"}
 
 
-def scan_augmentation(reader: Reader) -> list[Found]:
+def words(node: ast.AST) -> set[str]:
+    """The words of an expression's names: `x_test` -> {'x', 'test'}, `self.logVar` -> {'self', 'log', 'var'}."""
+    names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+    names += [n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)]
+    return {w.lower() for name in names for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)}
+
+
+def random_draw(node: ast.AST) -> str | None:
+    """'normal' or 'uniform' for a call that draws a tensor of random values, None for anything else: a scalar
+    draw (`random.uniform(-10, 10)`, an angle) is not noise on an image."""
+    if not isinstance(node, ast.Call):
+        return None
+    name = call_name(node)
+    kind = "normal" if name in GAUSSIAN else "uniform" if name in UNIFORM else None
+    if kind is None or name.endswith(("_like", "_")):
+        return kind
+    if name in ("randn", "rand", "standard_normal"):
+        return kind if node.args or node.keywords else None
+    tensor = keyword(node, "size", "shape") is not None or len(node.args) >= 3 or dotted(node.func).startswith(
+        ("tf.", "tensorflow.")) or (dotted(node.func).startswith("torch.") and node.args
+                                    and not isinstance(node.args[0], ast.Constant))
+    return kind if tensor else None
+
+
+def scopes(code: Code) -> list[list[tuple[Source, ast.AST]]]:
+    """The nodes of each scope a name lives in: the module (every cell's top level together, as a notebook
+    runs them), and each function's body apart (a method's, a nested function's)."""
+    found: list[list[tuple[Source, ast.AST]]] = []
+
+    def collect(source: Source, roots: list[ast.stmt], into: list[tuple[Source, ast.AST]]) -> None:
+        stack: list[ast.AST] = list(roots[::-1])  # popped in the order the code reads
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner: list[tuple[Source, ast.AST]] = []
+                found.append(inner)
+                collect(source, node.body, inner)
+                continue
+            into.append((source, node))
+            stack.extend(list(ast.iter_child_nodes(node))[::-1])
+
+    module: list[tuple[Source, ast.AST]] = []
+    for source in code.sources:
+        collect(source, source.tree.body, module)
+    return [module, *found]
+
+
+class Noise:
+    """Where random noise is added to images, within one scope: `x + noise`, `x + 0.1 * torch.randn_like(x)`,
+    `x += noise`, `x.add_(noise)` (in a function, a transform's `__call__`, a `Lambda`); and library noise
+    transforms (`GaussianNoise` in a Keras model, `AddGaussianNoise` in a `Compose`) the submission does not
+    define itself. Not a random tensor fed to a model, a weight's init, or a latent sample (`mu + eps * std`)."""
+
+    def __init__(self, nodes: list[tuple[Source, ast.AST]], classes: set[str]):
+        self.nodes = nodes
+        self.classes = classes
+        assigned: dict[str, list[ast.expr]] = {}
+        for _, node in nodes:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                assigned.setdefault(node.targets[0].id, []).append(node.value)
+        self.noisy: dict[str, str] = {}  # names always assigned noise in this scope: `noise = torch.randn_like(x)`
+        for _ in range(2):  # a name built from another: `eps = torch.randn_like(x)`, `noise = 0.1 * eps`
+            for name, values in assigned.items():
+                kinds = {self.kind(value) for value in values}
+                kind = kinds.pop() if len(kinds) == 1 else None
+                if kind is not None:
+                    self.noisy[name] = kind
+
+    def kind(self, node: ast.AST) -> str | None:
+        """'normal' or 'uniform' where the expression is random noise (scaled, shifted or clamped), else None."""
+        if (drawn := random_draw(node)) is not None:
+            return drawn
+        if isinstance(node, ast.Name):
+            return self.noisy.get(node.id)
+        if isinstance(node, ast.UnaryOp):
+            return self.kind(node.operand)
+        if isinstance(node, ast.BinOp):
+            left, right = self.kind(node.left), self.kind(node.right)
+            if isinstance(node.op, (ast.Mult, ast.Div)):
+                return left or right
+            if isinstance(node.op, (ast.Add, ast.Sub)):
+                return left if left and (right or scale(node.right)) else right if right and scale(node.left) else None
+        if isinstance(node, ast.Call) and call_name(node) in PASS_THROUGH:
+            owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+            if owner is not None and root_name(owner) not in MODULES:  # `noise.clamp(-0.2, 0.2)`
+                return self.kind(owner)
+            return self.kind(node.args[0]) if node.args else None  # `torch.clamp(noise, -0.2, 0.2)`
+        return None
+
+    def added(self, noise: ast.AST, image: ast.AST) -> str | None:
+        kind = self.kind(noise)
+        if kind is None or self.kind(image) is not None or scale(image) or words(image) & NOT_IMAGES:
+            return None
+        return kind
+
+    def found(self) -> list[tuple[str, Found]]:
+        found = []
+        for source, node in self.nodes:
+            kind = None
+            if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+                kind = self.added(node.right, node.left) or self.added(node.left, node.right)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+                kind = self.added(node.value, node.target)
+            elif isinstance(node, ast.Call) and call_name(node) in ("add", "add_") and node.args:
+                owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+                if owner is not None and root_name(owner) not in MODULES:
+                    kind = self.added(node.args[0], owner)
+                elif len(node.args) == 2:
+                    kind = self.added(node.args[1], node.args[0])
+            elif isinstance(node, ast.Call) and call_name(node) in NOISE_LAYERS and call_name(node) not in self.classes:
+                kind = "normal"
+            if kind is not None:
+                found.append((kind, source.found(kind, node)))
+        return found
+
+
+def scale(node: ast.AST) -> bool:
+    """A number, or a name that says it is one (`self.mean`, `noise_std`): what shifts or scales noise."""
+    return isinstance(node, ast.Constant) or (isinstance(node, (ast.Name, ast.Attribute))
+                                              and bool(words(node) & SCALE_WORDS))
+
+
+def rotates(call: ast.Call) -> bool:
+    """A rotation; `RandomAffine(degrees=0, translate=...)` shifts without rotating."""
+    if call_name(call) != "RandomAffine":
+        return True
+    degrees = call.args[0] if call.args else keyword(call, "degrees")
+    return not (isinstance(degrees, ast.Constant) and degrees.value == 0)
+
+
+def scan_augmentation(code: Code, classes: set[str]) -> list[Found]:
     moves: dict[str, list[Found]] = {"flip": [], "rotate": [], "normal": [], "uniform": []}
-    for source, call in reader.calls():
+    for source, call in code.calls():
         name = call_name(call)
         if name in FLIPS:
             moves["flip"].append(source.found("flip", call))
-        elif name in ROTATIONS:
+        elif name in ROTATIONS and rotates(call):
             moves["rotate"].append(source.found("rotate", call))
-        elif name in NORMAL_NOISE:
-            moves["normal"].append(source.found("normal", call))
-        elif name in UNIFORM_NOISE:
-            moves["uniform"].append(source.found("uniform", call))
+    for scope in scopes(code):
+        for kind, found in Noise(scope, classes).found():
+            moves[kind].append(found)
     geometric = [m for m in ("flip", "rotate") if moves[m]]
     if not geometric:
         return []
@@ -590,11 +353,11 @@ def scan_augmentation(reader: Reader) -> list[Found]:
     return [Found(value, evidence[0].where, " / ".join(f.excerpt for f in evidence))]
 
 
-def scan_pool(reader: Reader, models: list[Model]) -> list[Found]:
-    cnn = cnn_of(models)
+def scan_pool(networks: Networks) -> list[Found]:
+    cnn = networks.cnn
     layers = [layer for layer in cnn.applied if layer.kind in ("max", "avg")] if cnn else []
     if not layers:  # pools used outside a network the reader could follow
-        layers = [layer for source, call in reader.calls() if (layer := reader.layer(source, call)) is not None
+        layers = [layer for source, call in networks.code.calls() if (layer := networks.layer(source, call)) is not None
                   and layer.kind in ("max", "avg")]
     kinds = list(dict.fromkeys(layer.kind for layer in layers))
     if not kinds:
@@ -603,23 +366,32 @@ def scan_pool(reader: Reader, models: list[Model]) -> list[Found]:
     return [Found(value, layers[0].found.where, layers[0].found.excerpt)]
 
 
+# Classes: the labels the code keeps, or all ten where it plainly keeps them all.
+
 CLASS_NAME = re.compile(r"class|target|keep|select|wanted|chosen", re.I)
+LABEL_WORDS = {"y", "label", "labels", "target", "targets", "t", "lbl", "cls", "class", "classes", "digit"}
+ALL_CLASSES = "all 10 classes"
 
 
 def five_classes(node: ast.AST, constants: Constants) -> tuple[int, ...] | None:
     """Five distinct labels 0-9 written as a list, a tuple, a set or a range."""
+    labels = literal_labels(node, constants)
+    return labels if labels is not None and len(labels) == 5 else None
+
+
+def literal_labels(node: ast.AST, constants: Constants) -> tuple[int, ...] | None:
+    """Distinct labels 0-9 (fewer than ten) written as a list, a tuple, a set or a range, sorted."""
     if isinstance(node, ast.Call) and call_name(node) in ("tensor", "array", "list", "tuple", "set", "LongTensor"):
-        return five_classes(node.args[0], constants) if node.args else None
+        return literal_labels(node.args[0], constants) if node.args else None
+    values: list[int] = []
     if isinstance(node, ast.Call) and call_name(node) == "range":
-        length = constants.range_length(node)
+        length = constants.range_length(node, limit=10)
         start = constants.number(node.args[0]) if len(node.args) > 1 else 0
         step = constants.number(node.args[2]) if len(node.args) > 2 else 1
-        if length != 5 or start is None or step is None:
+        if length is None or start is None or step is None:
             return None
-        labels = tuple(range(start, start + 5 * step, step))
-        return labels if all(0 <= c <= 9 for c in labels) else None
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        values: list[int] = []
+        values = list(range(start, start + length * step, step))
+    elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         for element in node.elts:
             value = element.value if isinstance(element, ast.Constant) else None
             if isinstance(value, str) and value.strip().isdigit():
@@ -627,48 +399,93 @@ def five_classes(node: ast.AST, constants: Constants) -> tuple[int, ...] | None:
             if not isinstance(value, int) or isinstance(value, bool):
                 return None
             values.append(value)
-        if len(values) == 5 and len(set(values)) == 5 and all(0 <= v <= 9 for v in values):
-            return tuple(sorted(values))
+    else:
+        return None
+    if 0 < len(values) < 10 and len(set(values)) == len(values) and all(0 <= v <= 9 for v in values):
+        return tuple(sorted(values))
     return None
 
 
-def scan_classes(reader: Reader) -> list[Found]:
-    """The class list, strongest forms first: a list named for classes, a membership test, a parity filter."""
-    named, tested, parity = [], [], []
-    for source, node in reader.nodes():
+def parity_test(node: ast.Compare, constants: Constants) -> list[int] | None:
+    """[1, 3, 5, 7, 9] for `y % 2 == 1` (or `!= 0`) on labels, [0, 2, 4, 6, 8] for the even ones."""
+    left, right = node.left, node.comparators[0]
+    if not (isinstance(left, ast.BinOp) and isinstance(left.op, ast.Mod) and constants.number(left.right) == 2
+            and isinstance(right, ast.Constant) and right.value in (0, 1)
+            and isinstance(node.ops[0], (ast.Eq, ast.NotEq)) and words(left.left) & LABEL_WORDS):
+        return None
+    odd = (right.value == 1) == isinstance(node.ops[0], ast.Eq)
+    return [1, 3, 5, 7, 9] if odd else [0, 2, 4, 6, 8]
+
+
+def selects(node: ast.AST, lists: set[str], constants: Constants) -> bool:
+    """Whether a node may pick some classes (or samples) out of the data: a label compared with a number or a
+    list, `isin`, `Subset`, a dataset's filter, or its labels or data reassigned."""
+    if isinstance(node, ast.Compare):
+        sides = [node.left, *node.comparators]
+        return any(words(s) & LABEL_WORDS for s in sides) and any(
+            isinstance(s, (ast.Constant, ast.List, ast.Tuple, ast.Set)) or (isinstance(s, ast.Name) and s.id in lists)
+            or literal_labels(s, constants) is not None for s in sides)
+    if isinstance(node, ast.Call):
+        return call_name(node) in ("isin", "in1d", "Subset", "filter", "select", "SubsetRandomSampler")
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(isinstance(t, ast.Attribute) and t.attr in ("targets", "labels", "data", "train_labels")
+                   for t in targets)
+    return False
+
+
+def trains(code: Code) -> bool:
+    return any(call_name(call) in ("backward", "fit", "fit_generator", "train_on_batch") for _, call in code.calls())
+
+
+def scan_classes(code: Code, datasets: list[Found]) -> list[Found]:
+    """Every class list the code keeps: a list named for classes, a membership test, a parity filter on labels.
+    Where the code loads a dataset, trains, and selects nothing at all, all ten classes."""
+    found: list[Found] = []
+    lists: set[str] = set()  # names of label lists: `keep = [1, 3, 5, 7, 9]`, then `t in keep`
+    for source, node in code.nodes():
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            name = dotted(target)
-            classes = five_classes(node.value, reader.constants)
-            if classes and CLASS_NAME.search(name):
-                named.append(source.found(list(classes), node))
+            labels = literal_labels(node.value, code.constants)
+            if labels is not None and isinstance(node.targets[0], ast.Name):
+                lists.add(node.targets[0].id)
+            if labels is not None and len(labels) == 5 and CLASS_NAME.search(dotted(node.targets[0])):
+                found.append(source.found(list(labels), node))
         elif isinstance(node, ast.Call) and call_name(node) in ("isin", "in1d") and len(node.args) >= 2:
-            classes = five_classes(node.args[1], reader.constants)
-            if classes:
-                tested.append(source.found(list(classes), node))
+            if (classes := five_classes(node.args[1], code.constants)) is not None:
+                found.append(source.found(list(classes), node))
         elif isinstance(node, ast.Compare) and len(node.ops) == 1:
-            right = node.comparators[0]
-            if isinstance(node.ops[0], (ast.In, ast.NotIn)):
-                classes = five_classes(right, reader.constants)
-                if classes and isinstance(node.ops[0], ast.In):
-                    tested.append(source.found(list(classes), node))
-            elif isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Mod) and \
-                    reader.constants.number(node.left.right) == 2 and isinstance(right, ast.Constant):
-                remainder = right.value
-                odd = (remainder == 1) == isinstance(node.ops[0], ast.Eq) if remainder in (0, 1) else None
-                if odd is not None and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
-                    parity.append(source.found([1, 3, 5, 7, 9] if odd else [0, 2, 4, 6, 8], node))
-    return named or tested or parity
+            if isinstance(node.ops[0], ast.In) and (classes := five_classes(node.comparators[0], code.constants)):
+                found.append(source.found(list(classes), node))
+            elif (parity := parity_test(node, code.constants)) is not None:
+                found.append(source.found(parity, node))
+    if found or not datasets or not trains(code):
+        return found
+    if any(selects(node, lists, code.constants) for _, node in code.nodes()):
+        return []
+    loading = next((f for f in datasets if f.role == "train"), datasets[0])
+    return [Found(ALL_CLASSES, loading.where, loading.excerpt, loading.role)]
 
 
 def scan(pieces: list[Piece]) -> tuple[dict[str, list[Found]], list[Piece]]:
-    """Each aspect's values as the code builds them (no entry where the code shows none), and the code
-    pieces that could not be parsed at all."""
-    reader = Reader([p for p in pieces if p.is_code])
-    found = scan_models(reader)
-    for aspect, values in (("dataset", scan_dataset(reader)), ("init", scan_init(reader)),
-                           ("augmentation", scan_augmentation(reader)), ("pool", scan_pool(reader, reader.models)),
-                           ("classes", scan_classes(reader))):
+    """Each aspect's values as the code builds them, every one it builds (no entry where the code shows
+    none), and the code pieces that could not be parsed at all."""
+    code = Code([p for p in pieces if p.is_code])
+    networks = Networks(code)
+    found = scan_models(networks)
+    datasets = scan_dataset(code)
+    for aspect, values in (("dataset", datasets), ("init", scan_init(code)),
+                           ("augmentation", scan_augmentation(code, set(networks.classes))),
+                           ("pool", scan_pool(networks)), ("classes", scan_classes(code, datasets))):
         if values:
             found[aspect] = values
-    return found, reader.unparsed
+    return found, code.unparsed
+
+
+def hyperparameters(pieces: list[Piece]) -> dict[str, dict[str, list[Found]]]:
+    """The hyperparameters the code trains each network with: {network: {hyperparameter: [Found, ...]}}, the
+    networks 'cnn', 'autoencoder', 'ae_classifier' and 'unattributed' (what no one network can be told for);
+    the hyperparameters 'optimizer', 'learning_rate', 'momentum', 'weight_decay', 'batch_size', 'epochs',
+    'loss'. Only what the code shows: no entry for a network or a hyperparameter it does not."""
+    code = Code([p for p in pieces if p.is_code])
+    return Training(code, Networks(code)).hyperparameters()
+

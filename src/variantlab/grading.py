@@ -25,7 +25,6 @@ from typing import Literal
 from variantlab import check
 from variantlab.atomic import default_out, inside, write_json, write_text
 from variantlab.check import ASPECTS, CheckResult
-from variantlab.codescan import parse_lenient
 from variantlab.config import CLASSIFIERS
 from variantlab.document import Block, Cell, Heading, Link, Paragraph, table, to_html
 from variantlab.errors import UserError
@@ -116,7 +115,7 @@ def fingerprint(submission: Submission) -> str:
     own: set[str] = set()
     tokens: list[str] = []
     for piece in submission.code:
-        tree = parse_lenient(piece.text)
+        tree = piece.tree  # the one parse the code reader read too
         if tree is not None:
             for node in ast.walk(tree):
                 name = getattr(node, "name", None) if not isinstance(node, ast.alias) else None

@@ -12,9 +12,11 @@ import io
 import tokenize
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from variantlab.codeparse import parse_lenient
 from variantlab.errors import UserError
 
 MAX_FILE_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; a report PDF rarely 10
@@ -42,6 +44,13 @@ class Piece:
     @property
     def is_code(self) -> bool:
         return self.kind == "code"
+
+    @cached_property
+    def tree(self) -> ast.Module | None:
+        """A code piece's syntax tree, parsed leniently on first use and kept: its top-level strings, the
+        code reader and the class's similarity pass all read this one parse. None for text, and for code
+        of which nothing parses."""
+        return parse_lenient(self.text) if self.is_code else None
 
     def where(self, line: int = 1) -> str:
         """'report.pdf, page 2', 'nb.ipynb, cell 4, line 3', 'q1.py, line 120'."""
@@ -161,23 +170,12 @@ def output_text(output) -> str:
     return "".join(text) if isinstance(text, list) else str(text)
 
 
-def parse(source: str) -> ast.Module:
-    """ast.parse, quietly: a student's regular expression in a plain string is their business, not a warning
-    on the grader's screen."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(source)
-
-
 def script_pieces(source: str, name: str, place: str) -> list[Piece]:
     """Code, and its comments and top-level strings as text (code in a comment is not code; a Colab export
     keeps its markdown cells as strings). Each keeps its line."""
-    pieces = [Piece("code", source, name, place)]
-    try:
-        tree = parse(source) if len(source) <= 1_000_000 else None
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None
-    for node in tree.body if tree is not None else []:
+    code = Piece("code", source, name, place)
+    pieces = [code]
+    for node in code.tree.body if code.tree is not None else []:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             pieces.append(Piece("markdown", node.value.value, name, place, node.lineno))
     try:
