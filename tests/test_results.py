@@ -11,9 +11,12 @@ import torch
 from variantlab.config import FitSpec, RunSpec, get_profile, make_profile
 from variantlab.errors import UserError
 from variantlab.models import build
-from variantlab.results import from_json, read_results, to_json
+from variantlab.pipeline import check_out
+from variantlab.provenance import code_digest
+from variantlab.results import from_json, read_results, to_json, write_results
 from variantlab.rules import derive
 from variantlab.student import parse_student
+from variantlab.sweep import finished
 from variantlab.train import matmul_precision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +102,42 @@ def test_matmul_precision_is_restored_after_the_run(precision):
     with matmul_precision(precision):
         assert torch.backends.cuda.matmul.allow_tf32 == (precision != "fp32")
     assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
+
+
+def test_the_code_digest_follows_the_training_code_only(tmp_path):
+    package = ROOT / "src" / "variantlab"
+
+    def edited(module: str) -> str:
+        """The digest of a copy of the package with one module changed."""
+        copy = tmp_path / (module or "unchanged")
+        copy.mkdir()
+        for source in package.glob("*.py"):
+            (copy / source.name).write_bytes(source.read_bytes())
+        if module:
+            (copy / module).write_text((copy / module).read_text() + "\n# changed\n")
+        return code_digest(copy)
+
+    assert edited("") == code_digest(package) == RunSpec(VARIANT, get_profile("fast"), 0).identity()["code"]
+    assert edited("report.py") == code_digest(package)  # presenting a result is not training it
+    assert edited("train.py") != code_digest(package) != edited("models.py")
+
+
+def test_a_folder_trained_by_other_code_is_refused_by_name(tmp_path):
+    identity = RunSpec(VARIANT, get_profile("fast"), 0).identity()
+    (tmp_path / "config.json").write_text(json.dumps({"identity": identity | {"code": "0123456789ab"}}))
+    with pytest.raises(UserError, match=r"trained by other code \(code 0123456789ab.*give another --out"):
+        check_out(tmp_path, identity)
+    (tmp_path / "config.json").write_text(json.dumps({"identity": identity}))
+    check_out(tmp_path, identity)  # this code's own folder: resumed
+
+
+def test_a_sweep_reuses_a_finished_run_only_of_this_code(tmp_path):
+    saved = json.loads(EVIDENCE[0].read_text())
+    result = from_json(saved)
+    spec = RunSpec(result.variant, result.profile, result.seed, result.train_limit)
+    write_results(tmp_path, result)
+    assert finished(tmp_path, spec) is None  # trained by code whose digest was not recorded
+    write_results(tmp_path, replace(result, versions=replace(result.versions, code=code_digest())))
+    assert finished(tmp_path, spec) is not None
+    write_results(tmp_path, replace(result, versions=replace(result.versions, code="0123456789ab")))
+    assert finished(tmp_path, spec) is None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
 from variantlab.errors import UserError
+from variantlab.provenance import code_digest
 from variantlab.rules import Variant
 
 # The run's three models and its two classifiers: every module names them from here.
@@ -117,9 +118,11 @@ class RunSpec:
         check_train_limit(self.train_limit)
 
     def identity(self) -> dict:
-        """As config.json stores it, and as a run's checkpoints are stamped."""
+        """As config.json stores it, and as a run's checkpoints are stamped: the code that trains is part of
+        it, so a folder or a checkpoint of other code is never taken for this code's."""
         return {"variant": {k: v for k, v in self.variant.to_dict().items() if k != "reasons"},
-                "profile": self.profile.to_dict(), "seed": self.seed, "train_limit": self.train_limit}
+                "profile": self.profile.to_dict(), "seed": self.seed, "train_limit": self.train_limit,
+                "code": code_digest()}
 
     @property
     def digest(self) -> str:

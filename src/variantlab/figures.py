@@ -1,13 +1,11 @@
-"""Every figure of the report, as PNG files (matplotlib, no display needed)."""
+"""Every figure of the report, as PNG files. Drawn on matplotlib `Figure` objects, not through pyplot: no
+display is needed and no backend is switched, so a notebook that imports variantlab keeps its inline plots."""
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 
 from variantlab.atomic import atomic_path
 from variantlab.augment import GEOMETRIC, Augmentation, add_noise, geometric
@@ -35,10 +33,15 @@ def path_of(folder: Path, figure: str) -> Path:
     return Path(folder) / FIGURES[figure][0]
 
 
+def subplots(*grid: int, figsize: tuple[float, float], **kw):
+    """pyplot.subplots' (figure, axes), on a figure of its own that no backend or global registry holds."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kw)
+
+
 def _save(fig, path: Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
     return path
 
 
@@ -57,7 +60,7 @@ def _show(ax, image: torch.Tensor, title: str = ""):
 def image_rows(rows: list[tuple[str, torch.Tensor]], title: str, path: Path) -> Path:
     """A grid of images: one labelled row per (label, batch)."""
     columns = len(rows[0][1])
-    fig, axes = plt.subplots(len(rows), columns, figsize=(1.1 * columns, 1.2 * len(rows)), squeeze=False)
+    fig, axes = subplots(len(rows), columns, figsize=(1.1 * columns, 1.2 * len(rows)), squeeze=False)
     for r, (label, batch) in enumerate(rows):
         for c in range(columns):
             _show(axes[r][c], batch[c])
@@ -80,7 +83,7 @@ def training_curves(history: Sequence[Epoch], title: str, path: Path) -> Path:
     """Loss (and accuracy, for classifiers) per epoch, training and validation."""
     epochs = [h.epoch for h in history]
     has_accuracy = history[0].train_accuracy is not None
-    fig, axes = plt.subplots(1, 2 if has_accuracy else 1, figsize=(9 if has_accuracy else 4.5, 3.2), squeeze=False)
+    fig, axes = subplots(1, 2 if has_accuracy else 1, figsize=(9 if has_accuracy else 4.5, 3.2), squeeze=False)
     panels: list[tuple[str, list, list]] = [("loss", [h.train_loss for h in history], [h.val_loss for h in history])]
     if has_accuracy:
         panels.append(("accuracy", [h.train_accuracy for h in history], [h.val_accuracy for h in history]))
@@ -99,7 +102,7 @@ def training_curves(history: Sequence[Epoch], title: str, path: Path) -> Path:
 
 def compare_curves(histories: dict[str, Sequence[Epoch]], path: Path) -> Path:
     """The classifiers on one plot (title -> history): training loss and accuracy per epoch."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = subplots(1, 2, figsize=(9, 3.2))
     for label, history in histories.items():
         epochs = [h.epoch for h in history]
         axes[0].plot(epochs, [h.train_loss for h in history], "o-", label=label)
@@ -125,7 +128,7 @@ def reconstructions(originals: torch.Tensor, rebuilt: torch.Tensor, noisy: torch
 
 def confusion(matrix: Sequence[Sequence[int]], rows: Sequence[str], columns: Sequence[str], title: str,
               path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(1.0 * len(columns) + 2, 0.8 * len(rows) + 1.5))
+    fig, ax = subplots(figsize=(1.0 * len(columns) + 2, 0.8 * len(rows) + 1.5))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
@@ -144,7 +147,7 @@ def confusion(matrix: Sequence[Sequence[int]], rows: Sequence[str], columns: Seq
 def misclassified(images: torch.Tensor, true_names: list[str], predicted_names: list[str], title: str,
                   path: Path) -> Path:
     count = max(len(images), 1)
-    fig, axes = plt.subplots(1, count, figsize=(1.3 * count, 1.8), squeeze=False)
+    fig, axes = subplots(1, count, figsize=(1.3 * count, 1.8), squeeze=False)
     for c in range(len(images)):
         _show(axes[0][c], images[c], f"true {true_names[c]}\npred {predicted_names[c]}")
     if not len(images):
@@ -177,7 +180,7 @@ def accuracies(bars: dict[str, float], baselines: dict[str, dict[str, tuple[floa
     names = list(bars)
     series = {"this run": {n: (bars[n], None) for n in names}} | baselines
     width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(5.5 + 0.6 * len(series), 3.4))
+    fig, ax = subplots(figsize=(5.5 + 0.6 * len(series), 3.4))
     for i, (label, values) in enumerate(series.items()):
         xs = [x - 0.4 + width * (i + 0.5) for x in range(len(names))]
         means = [100 * values[n][0] for n in names]

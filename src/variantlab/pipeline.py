@@ -77,6 +77,10 @@ def check_out(out: Path, identity: dict) -> None:
         except (ValueError, AttributeError):
             raise UserError(f"{config} is damaged (not the JSON object a run writes); delete {out} to start "
                             "again there, or give another --out") from None
+        if saved != identity and isinstance(saved, dict) and {**saved, "code": identity["code"]} == identity:
+            raise UserError(f"{out} holds a run trained by other code (code {saved.get('code') or 'unrecorded'}, "
+                            f"this variantlab's is {identity['code']}): its models are not this code's; delete "
+                            "that folder to train again there, or give another --out")
         if saved != identity:
             raise UserError(f"{out} holds a run with other details or settings (other arguments, or an earlier "
                             "version's profile); delete that folder to start again there, or give another --out")

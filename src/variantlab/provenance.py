@@ -1,14 +1,37 @@
-"""Which code produced a result: the package version and, run from a git checkout, its commit."""
+"""Which code produced a result: the package version, a digest of the code that trains, and, run from a
+git checkout, its commit."""
 
+import hashlib
 import subprocess
+from functools import cache
 from pathlib import Path
 
 from variantlab import __version__
 
+# The modules whose code decides what a run trains: a change to any of them makes a run another run. The
+# report, figures, sweep, checker and command line only present or schedule what these train.
+TRAINING_MODULES = ("augment", "batches", "catalog", "checkpoint", "config", "datasets", "evaluate", "export",
+                    "models", "pipeline", "rules", "student", "train")
+
+
+def code_digest(package: Path | None = None) -> str:
+    """Twelve hex digits of the training modules' source (this installed package's, unless another folder
+    of them is given): equal for equal code, however it was installed (a checkout, a wheel, an edited
+    copy), so a run is reused or resumed only by the code that trained it."""
+    return _digest(package or Path(__file__).resolve().parent)
+
+
+@cache  # the installed code does not change while a process runs; an edited copy is read again
+def _digest(package: Path) -> str:
+    digest = hashlib.sha256()
+    for name in TRAINING_MODULES:
+        digest.update(name.encode() + b"\0" + (package / f"{name}.py").read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
 
 def source_state() -> dict:
-    """{"variantlab": version, "commit": sha or None, "dirty": bool or None}. The commit is that of the
-    checkout holding this package's source, not of the folder the user runs in."""
+    """{"variantlab": version, "code": code_digest(), "commit": sha or None, "dirty": bool or None}. The commit
+    is that of the checkout holding this package's source, not of the folder the user runs in."""
     here = Path(__file__).resolve().parent
 
     def git(*args: str) -> str | None:
@@ -20,4 +43,4 @@ def source_state() -> dict:
 
     commit = git("rev-parse", "HEAD")
     dirty = None if commit is None else bool(git("status", "--porcelain", "--untracked-files=no", "--", "."))
-    return {"variantlab": __version__, "commit": commit, "dirty": dirty}
+    return {"variantlab": __version__, "code": code_digest(), "commit": commit, "dirty": dirty}

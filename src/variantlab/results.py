@@ -86,6 +86,7 @@ class Versions:
     torchvision: str
     python: str
     variantlab: str | None = None
+    code: str | None = None  # provenance.code_digest() of the code that trained it; None before it was recorded
     commit: str | None = None
     dirty: bool | None = None
 

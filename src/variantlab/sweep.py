@@ -85,7 +85,7 @@ def finished(folder: Path, spec: RunSpec) -> RunResult | None:
     except UserError:  # not there, or damaged: the run resumes from its checkpoints and writes it anew
         return None
     same = RunSpec(result.variant, result.profile, result.seed, result.train_limit).identity() == spec.identity()
-    return result if same else None
+    return result if same and result.versions.code == spec.identity()["code"] else None
 
 
 def sweep(roster: str | Path, *, profile: str = "fast", seeds: int = 1, epochs: int | None = None,
