@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent / "realworld"
 SOURCE_OF = {".ipynb": "notebook", ".py": "notebook", ".md": "readme", ".txt": "readme", ".pdf": "pdf"}
 SOURCES = ("notebook", "readme", "pdf")
 NETWORKS = ("cnn", "ae_classifier")
-HYPERPARAMETERS = ("optimizer", "lr", "batch_size", "epochs", "loss")
+HYPERPARAMETERS = ("optimizer", "learning_rate", "momentum", "weight_decay", "batch_size", "epochs", "loss")
 ANY_STUDENT = parse_student("18/03/02", "B20AI052", "btech")  # when the files do not state the details
 CLAIM_TOLERANCE = 5e-5  # a hundredth of a percentage point
 
@@ -254,8 +254,18 @@ def score_verdicts(tally: Tally, sid: str, labels: dict, student: Student, folde
             tally.disagree(sid, "verdict", aspect, want, got, f"required {required[aspect]!r}")
 
 
+def hyperparameter(value: object) -> object:
+    """One spelling: names in lower case, several (a loss per network part) as a sorted tuple, numbers rounded."""
+    values = value if isinstance(value, list) else [value]
+    values = [v.get("value") if isinstance(v, dict) else v for v in values if v is not None]
+    spelled = sorted({round(float(v), 8) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v).lower()
+                      for v in values}, key=repr)
+    return None if not spelled else spelled[0] if len(spelled) == 1 else tuple(spelled)
+
+
 def score_hyperparameters(tally: Tally, sid: str, labels: dict, folder: dict) -> bool:
-    """False where the checker's JSON has no 'hyperparameters' key (read as {network: {name: value}})."""
+    """False where the checker's JSON has no 'hyperparameters' key (read as {network: {name: value or values}},
+    as codescan.hyperparameters names them)."""
     reported = folder.get("hyperparameters")
     for network, wanted in labels.get("hyperparameters", {}).items():
         got = (reported or {}).get(network) or {}
@@ -264,11 +274,9 @@ def score_hyperparameters(tally: Tally, sid: str, labels: dict, folder: dict) ->
                 continue
             rate = tally.rates[("hyperparameter", name)]
             rate.labelled += 1
-            value = got.get(name)
+            value = hyperparameter(got.get(name))
             rate.reported += value is not None
-            right = value is not None and (math.isclose(value, wanted[name]) if isinstance(wanted[name], float)
-                                           and isinstance(value, (int, float)) else str(value).lower() == str(
-                                               wanted[name]).lower())
+            right = value is not None and value == hyperparameter(wanted[name])
             rate.right += right
             rate.found += right
             if value is not None and not right:
@@ -343,7 +351,7 @@ def main() -> None:
     else:
         labelled = sum(r.labelled for (k, _), r in tally.rates.items() if k == "hyperparameter")
         print(f"\nHyperparameters: the checker's JSON has no 'hyperparameters' key ({labelled} labelled values "
-              "unscored; read as {network: {optimizer, lr, batch_size, epochs, loss}})")
+              "unscored; read as {network: {optimizer, learning_rate, ...: value or [values]}})")
     if not args.quiet:
         print(f"\nDisagreements ({len(tally.disagreements)}): submission | scope | key | label | got | where")
         for line in tally.disagreements:
