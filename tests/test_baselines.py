@@ -124,6 +124,14 @@ def test_a_run_is_judged_by_three_spreads_of_its_own_profile():
     assert judge(MNIST_3_2, "cnn", 0.5, table, profile="faithful").verdict == "no_baseline"  # only fast measured
 
 
+def test_a_mean_of_seeds_is_judged_in_a_band_narrower_by_the_root_of_their_number():
+    table = measured_table((0.97, 0.99))  # a seed sd of 1.41 points, far above the test set's sampling error
+    sd = table.for_variant(MNIST_3_2).profiles["fast"].sd("cnn")
+    one, four = (judge(MNIST_3_2, "cnn", 0.98 - 2 * sd, table, profile="fast", runs=n) for n in (1, 4))
+    assert one.verdict == "plausible" and one.upper.spread == pytest.approx(sd)
+    assert four.verdict == "below_measured" and four.upper.spread == pytest.approx(sd / 2)  # 2 sds = 4 of a mean's
+
+
 def test_seeds_that_agree_are_judged_by_the_test_sets_sampling_error():
     sampling = (0.99 * 0.01 / 5000) ** 0.5  # 0.14 points of accuracy
     for seeds in ((0.99,), (0.99, 0.99)):
@@ -145,7 +153,8 @@ def test_a_claim_is_bounded_by_fast_above_and_faithful_below():
     # Where the reference protocol was never measured, a low claim is not judged, and that is said.
     only_fast = Table({MNIST_3_2.key: entry(MNIST_3_2, [0.99, 0.992], [0.98, 0.984])})
     low = judge(MNIST_3_2, "cnn", 0.5, only_fast)
-    assert low.verdict == "plausible" and any("a low claim is not judged" in c for c in low.caveats)
+    assert low.verdict == "not_judged_low" and any("a low claim is not judged" in c for c in low.caveats)
+    assert not low.outlier and judge(MNIST_3_2, "cnn", 0.99, only_fast).verdict == "plausible"
     # The closest variant stands in, named in the caveats.
     closest = judge(MNIST_5_1, "cnn", 0.99, table)
     assert any(MNIST_3_2.key in c and "feature extractor" in c for c in closest.caveats)

@@ -63,11 +63,12 @@ class Measured:
         values = self.accuracy[model]
         return statistics.stdev(values) if len(values) > 1 else None
 
-    def spread(self, model: ClassifierName) -> float:
-        """The sd a new result is judged by: the seeds' own, but never below the test set's sampling error,
-        since one seed has no spread and two can agree to the image by chance."""
+    def spread(self, model: ClassifierName, runs: int = 1) -> float:
+        """The sd a new result is judged by: the seeds' own (for a mean of `runs` seeds, that over √runs), but
+        never below the test set's sampling error, since one seed has no spread and two can agree to the
+        image by chance, and seeds tested on the same images share that error rather than average it out."""
         mean = self.mean(model)
-        return max(self.sd(model) or 0.0, math.sqrt(mean * (1 - mean) / self.test_size))
+        return max((self.sd(model) or 0.0) / math.sqrt(runs), math.sqrt(mean * (1 - mean) / self.test_size))
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class Reach:
     baseline: Baseline
     measured: Measured
     model: ClassifierName
+    runs: int = 1  # the result judged is a mean over this many seeds
 
     @property
     def mean(self) -> float:
@@ -155,7 +157,7 @@ class Reach:
 
     @property
     def spread(self) -> float:
-        return self.measured.spread(self.model)
+        return self.measured.spread(self.model, self.runs)
 
     @property
     def low(self) -> float:
@@ -197,21 +199,21 @@ class Judgement:
         return reach.baseline if reach else None
 
 
-def _reach(table: Table, variant: Variant, profile: str, model: ClassifierName) -> Reach | None:
+def _reach(table: Table, variant: Variant, profile: str, model: ClassifierName, runs: int = 1) -> Reach | None:
     baseline = table.for_variant(variant, profile)
     if baseline is None or profile not in baseline.profiles:
         return None
-    return Reach(baseline, baseline.profiles[profile], model)
+    return Reach(baseline, baseline.profiles[profile], model, runs)
 
 
 def judge(variant: Variant, model: ClassifierName, accuracy: float, table: Table, *, profile: str | None = None,
-          changed_settings: tuple[str, ...] = (), train_limit: int | None = None) -> Judgement:
+          changed_settings: tuple[str, ...] = (), train_limit: int | None = None, runs: int = 1) -> Judgement:
     """Judge a test accuracy on `variant`: a variantlab run of `profile` against that profile's measured
     numbers; with no profile (a student's claim), against the tuned profile's reach above and the
-    reference protocol's below. `changed_settings` and `train_limit` say how the run differs from the
-    baseline's, and become caveats."""
-    upper = _reach(table, variant, profile or "fast", model)
-    lower = upper if profile else _reach(table, variant, "faithful", model)
+    reference protocol's below. `runs` > 1 judges a mean over that many seeds, in a band narrower by √runs.
+    `changed_settings` and `train_limit` say how the run differs from the baseline's, and become caveats."""
+    upper = _reach(table, variant, profile or "fast", model, runs)
+    lower = upper if profile else _reach(table, variant, "faithful", model, runs)
     reaches = [r for r in ([upper] if lower is upper else [upper, lower]) if r is not None]
     standing_in = {r.baseline.key: r.baseline for r in reaches if not r.baseline.own}
     caveats = [f"`{b.key}` stands in for this variant, which was not measured; it differs in: {b.differs()}"
@@ -246,10 +248,10 @@ def judge(variant: Variant, model: ClassifierName, accuracy: float, table: Table
     return Judgement(model, accuracy, verdict, why, upper, lower, tuple(caveats))
 
 
-def judge_run(result: RunResult, table: Table,
-              accuracy: Mapping[ClassifierName, float] | None = None) -> dict[ClassifierName, Judgement]:
+def judge_run(result: RunResult, table: Table, accuracy: Mapping[ClassifierName, float] | None = None,
+              runs: int = 1) -> dict[ClassifierName, Judgement]:
     """Both classifiers of a variantlab run, each against its own profile's measured numbers; `accuracy`
-    (a mean over seeds, say) instead of the run's own where given."""
+    (a mean over `runs` seeds, say) instead of the run's own where given."""
     return {m: judge(result.variant, m, accuracy[m] if accuracy else result.classifier(m).test_accuracy, table,
                      profile=result.profile.name, changed_settings=result.changed_settings,
-                     train_limit=result.train_limit) for m in CLASSIFIERS}
+                     train_limit=result.train_limit, runs=runs) for m in CLASSIFIERS}

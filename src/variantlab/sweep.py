@@ -250,7 +250,7 @@ def student_row(row: Row, mine: list[Group], out: Path, table: baselines.Table) 
     write_report(folder, own, group / "figures", baselines.judge_run(own, table))
     link_training(folder, group)
     accuracy = {m: tuple(r.classifier(m).test_accuracy for r in runs) for m in CLASSIFIERS}
-    judgements = baselines.judge_run(own, table, {m: statistics.mean(accuracy[m]) for m in CLASSIFIERS})
+    judgements = baselines.judge_run(own, table, {m: statistics.mean(accuracy[m]) for m in CLASSIFIERS}, len(runs))
     return replace(base, accuracy=accuracy, judgements=judgements,
                    report=(folder / "report.html").relative_to(out).as_posix())
 
