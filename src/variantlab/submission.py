@@ -2,9 +2,9 @@
 Markdown and plain text, each piece with the place it came from.
 
 Submissions are untrusted. Nothing in one is run, imported or unpickled: a notebook is JSON read by
-nbformat, a PDF's text is extracted by pypdf (pure Python, with its own limits on decompressed
-streams), code is only ever parsed (codescan.py). Files over a size limit, PDFs over a page limit and
-decompression bombs are refused with one line.
+nbformat, a PDF is checked by pypdf (its limits on decompressed streams) and its text read by
+pdfminer.six (both pure Python; pdftext.py), code is only ever parsed (codescan.py). Files over a size
+limit, PDFs over a page limit and decompression bombs are refused with one line.
 """
 
 import ast
@@ -190,30 +190,14 @@ def script_pieces(source: str, name: str, place: str) -> list[Piece]:
 
 
 def read_pdf(data: bytes, name: str) -> list[Piece]:
-    """Each page's text. pypdf refuses streams that would inflate past its limit (75 MB by default)."""
-    from pypdf import PdfReader
+    """A PDF's text in reading order, one paragraph, heading, list item or table row a line (pdftext.py);
+    a printed notebook's code cells as code and what they printed as output, each with its page."""
+    from variantlab import pdftext
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise UserError(f"{name}: an encrypted PDF; submit it without a password")
-        pages = len(reader.pages)
-        if pages > MAX_PDF_PAGES:
-            raise UserError(f"{name}: {pages} pages, more than the {MAX_PDF_PAGES} a report may have")
-        pieces, total = [], 0
-        for number, page in enumerate(reader.pages, start=1):
-            contents = page.get_contents()
-            if contents is not None:  # inflated first, under pypdf's limit: text extraction would swallow a bomb
-                contents.get_data()
-            text = page.extract_text() or ""
-            total += len(text)
-            if total > MAX_TEXT_CHARS:
-                raise UserError(f"{name}: more than {MAX_TEXT_CHARS:,} characters of text")
-            pieces.append(Piece("page", text, name, f"page {number}"))
-        return pieces
-    except UserError:
-        raise
-    except Exception as e:  # pypdf's own errors (its decompression limit among them), and whatever else a
-        # malformed file makes a parser raise: to the grader they all mean the same thing
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise UserError(f"{name}: not a readable PDF ({type(e).__name__}: {reason[:160]})") from None
+    pieces: list[Piece] = []
+    for block in pdftext.read(data, name, MAX_PDF_PAGES, MAX_TEXT_CHARS):
+        if block.kind == "code":
+            pieces += script_pieces(block.text, name, block.place)
+        else:
+            pieces.append(Piece("page" if block.kind == "text" else "output", block.text, name, block.place))
+    return pieces
