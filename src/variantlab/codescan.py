@@ -197,11 +197,22 @@ PASS_THROUGH = {"clamp", "clip", "to", "float", "cuda", "view", "reshape", "type
 MODULES = {"torch", "np", "numpy", "tf", "F"}
 
 
+def names_in(node: ast.AST) -> list[str]:
+    """An expression's names, attributes and string keys: `df['label'] % 2` -> ['df', 'label']."""
+    names = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            names.append(n.id)
+        elif isinstance(n, ast.Attribute):
+            names.append(n.attr)
+        elif isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str):
+            names.append(n.slice.value)
+    return names
+
+
 def words(node: ast.AST) -> set[str]:
     """The words of an expression's names: `x_test` -> {'x', 'test'}, `self.logVar` -> {'self', 'log', 'var'}."""
-    names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
-    names += [n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)]
-    return {w.lower() for name in names for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)}
+    return {w.lower() for name in names_in(node) for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)}
 
 
 def random_draw(node: ast.AST) -> str | None:
@@ -221,19 +232,21 @@ def random_draw(node: ast.AST) -> str | None:
     return kind if tensor else None
 
 
-def scopes(code: Code) -> list[list[tuple[Source, ast.AST]]]:
+Scope = tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, list[tuple[Source, ast.AST]]]
+
+
+def scopes(code: Code) -> list[Scope]:
     """The nodes of each scope a name lives in: the module (every cell's top level together, as a notebook
-    runs them), and each function's body apart (a method's, a nested function's)."""
-    found: list[list[tuple[Source, ast.AST]]] = []
+    runs them), and each function's body apart (a method's, a nested function's), with its function."""
+    found: list[Scope] = []
 
     def collect(source: Source, roots: list[ast.stmt], into: list[tuple[Source, ast.AST]]) -> None:
         stack: list[ast.AST] = list(roots[::-1])  # popped in the order the code reads
         while stack:
             node = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inner: list[tuple[Source, ast.AST]] = []
-                found.append(inner)
-                collect(source, node.body, inner)
+                found.append((node, []))
+                collect(source, node.body, found[-1][1])
                 continue
             into.append((source, node))
             stack.extend(list(ast.iter_child_nodes(node))[::-1])
@@ -241,7 +254,7 @@ def scopes(code: Code) -> list[list[tuple[Source, ast.AST]]]:
     module: list[tuple[Source, ast.AST]] = []
     for source in code.sources:
         collect(source, source.tree.body, module)
-    return [module, *found]
+    return [(None, module), *found]
 
 
 class Noise:
@@ -250,9 +263,10 @@ class Noise:
     transforms (`GaussianNoise` in a Keras model, `AddGaussianNoise` in a `Compose`) the submission does not
     define itself. Not a random tensor fed to a model, a weight's init, or a latent sample (`mu + eps * std`)."""
 
-    def __init__(self, nodes: list[tuple[Source, ast.AST]], classes: set[str]):
+    def __init__(self, nodes: list[tuple[Source, ast.AST]], classes: set[str], drawn: dict[str, str]):
         self.nodes = nodes
         self.classes = classes
+        self.drawn = drawn  # the submission's functions that return noise: `def noise(x): return 0.1 * randn_like(x)`
         assigned: dict[str, list[ast.expr]] = {}
         for _, node in nodes:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -271,6 +285,8 @@ class Noise:
             return drawn
         if isinstance(node, ast.Name):
             return self.noisy.get(node.id)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.drawn:
+            return self.drawn[node.func.id]
         if isinstance(node, ast.UnaryOp):
             return self.kind(node.operand)
         if isinstance(node, ast.BinOp):
@@ -285,6 +301,11 @@ class Noise:
                 return self.kind(owner)
             return self.kind(node.args[0]) if node.args else None  # `torch.clamp(noise, -0.2, 0.2)`
         return None
+
+    def returned(self) -> str | None:
+        """The kind of noise the scope's function returns, where every return is noise."""
+        kinds = {self.kind(node.value) for _, node in self.nodes if isinstance(node, ast.Return) and node.value}
+        return kinds.pop() if len(kinds) == 1 else None
 
     def added(self, noise: ast.AST, image: ast.AST) -> str | None:
         kind = self.kind(noise)
@@ -335,8 +356,11 @@ def scan_augmentation(code: Code, classes: set[str]) -> list[Found]:
             moves["flip"].append(source.found("flip", call))
         elif name in ROTATIONS and rotates(call):
             moves["rotate"].append(source.found("rotate", call))
-    for scope in scopes(code):
-        for kind, found in Noise(scope, classes).found():
+    scoped = scopes(code)
+    drawn = {function.name: kind for function, nodes in scoped
+             if function is not None and (kind := Noise(nodes, classes, {}).returned()) is not None}
+    for _, nodes in scoped:
+        for kind, found in Noise(nodes, classes, drawn).found():
             moves[kind].append(found)
     geometric = [m for m in ("flip", "rotate") if moves[m]]
     if not geometric:
@@ -370,6 +394,8 @@ def scan_pool(networks: Networks) -> list[Found]:
 
 CLASS_NAME = re.compile(r"class|target|keep|select|wanted|chosen", re.I)
 LABEL_WORDS = {"y", "label", "labels", "target", "targets", "t", "lbl", "cls", "class", "classes", "digit"}
+PREDICTION_WORDS = {"pred", "preds", "predicted", "prediction", "predictions", "output", "outputs", "out",
+                    "logits", "argmax", "max", "yhat"}  # `(predicted == labels).sum()` counts; it selects nothing
 ALL_CLASSES = "all 10 classes"
 
 
@@ -406,32 +432,50 @@ def literal_labels(node: ast.AST, constants: Constants) -> tuple[int, ...] | Non
     return None
 
 
-def parity_test(node: ast.Compare, constants: Constants) -> list[int] | None:
-    """[1, 3, 5, 7, 9] for `y % 2 == 1` (or `!= 0`) on labels, [0, 2, 4, 6, 8] for the even ones."""
-    left, right = node.left, node.comparators[0]
-    if not (isinstance(left, ast.BinOp) and isinstance(left.op, ast.Mod) and constants.number(left.right) == 2
-            and isinstance(right, ast.Constant) and right.value in (0, 1)
-            and isinstance(node.ops[0], (ast.Eq, ast.NotEq)) and words(left.left) & LABEL_WORDS):
+def label_like(node: ast.AST) -> bool:
+    """A label: named so (`y`, `train_set.targets`, `df['label']`), or a sample's second item (`ds[i][1]`)."""
+    return bool(words(node) & LABEL_WORDS) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+                                               and node.slice.value == 1)
+
+
+def halves(node: ast.AST, constants: Constants) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and constants.number(node.right) == 2
+
+
+def parity(test: ast.AST, constants: Constants, condition: bool) -> list[int] | None:
+    """[1, 3, 5, 7, 9] for a test on labels that odd ones pass (`y % 2 == 1`, `y % 2 != 0`; as a condition,
+    `y % 2` too), [0, 2, 4, 6, 8] for one that even ones pass (`y % 2 == 0`, `not y % 2`)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and condition:
+        inner = parity(test.operand, constants, condition)
+        return None if inner is None else [1, 3, 5, 7, 9] if inner[0] == 0 else [0, 2, 4, 6, 8]
+    odd = None
+    if condition and halves(test, constants):
+        mod, odd = test, True
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and halves(test.left, constants) \
+            and isinstance(test.ops[0], (ast.Eq, ast.NotEq)) and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value in (0, 1):
+        mod, odd = test.left, (test.comparators[0].value == 1) == isinstance(test.ops[0], ast.Eq)
+    if odd is None or not (isinstance(mod, ast.BinOp) and label_like(mod.left)):
         return None
-    odd = (right.value == 1) == isinstance(node.ops[0], ast.Eq)
     return [1, 3, 5, 7, 9] if odd else [0, 2, 4, 6, 8]
 
 
 def selects(node: ast.AST, lists: set[str], constants: Constants) -> bool:
-    """Whether a node may pick some classes (or samples) out of the data: a label compared with a number or a
-    list, `isin`, `Subset`, a dataset's filter, or its labels or data reassigned."""
+    """Whether a node may pick some classes out of the data, in a way read or not: a label or a class list
+    compared with anything but a prediction, any `% 2`, `isin`, `Subset`, a dataset's filter, or a dataset's
+    labels or images reassigned."""
     if isinstance(node, ast.Compare):
         sides = [node.left, *node.comparators]
-        return any(words(s) & LABEL_WORDS for s in sides) and any(
-            isinstance(s, (ast.Constant, ast.List, ast.Tuple, ast.Set)) or (isinstance(s, ast.Name) and s.id in lists)
-            or literal_labels(s, constants) is not None for s in sides)
+        classy = any(label_like(s) or any(CLASS_NAME.search(n) or n in lists for n in names_in(s))
+                     or literal_labels(s, constants) is not None for s in sides)
+        return classy and not any(words(s) & PREDICTION_WORDS for s in sides)
     if isinstance(node, ast.Call):
         return call_name(node) in ("isin", "in1d", "Subset", "filter", "select", "SubsetRandomSampler")
     if isinstance(node, (ast.Assign, ast.AugAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return any(isinstance(t, ast.Attribute) and t.attr in ("targets", "labels", "data", "train_labels")
-                   for t in targets)
-    return False
+        return any(isinstance(t, ast.Attribute) and t.attr in ("targets", "labels", "data", "train_labels",
+                                                               "train_data") for t in targets)
+    return halves(node, constants)
 
 
 def trains(code: Code) -> bool:
@@ -456,8 +500,12 @@ def scan_classes(code: Code, datasets: list[Found]) -> list[Found]:
         elif isinstance(node, ast.Compare) and len(node.ops) == 1:
             if isinstance(node.ops[0], ast.In) and (classes := five_classes(node.comparators[0], code.constants)):
                 found.append(source.found(list(classes), node))
-            elif (parity := parity_test(node, code.constants)) is not None:
-                found.append(source.found(parity, node))
+            elif (kept := parity(node, code.constants, condition=False)) is not None:
+                found.append(source.found(kept, node))
+        elif isinstance(node, (ast.comprehension, ast.If)):  # `[x for x, y in data if y % 2]`
+            for test in node.ifs if isinstance(node, ast.comprehension) else [node.test]:
+                if not isinstance(test, ast.Compare) and (kept := parity(test, code.constants, True)) is not None:
+                    found.append(source.found(kept, node if isinstance(node, ast.If) else test))
     if found or not datasets or not trains(code):
         return found
     if any(selects(node, lists, code.constants) for _, node in code.nodes()):
