@@ -197,7 +197,7 @@ def test_check_json_has_exactly_the_documented_keys(tmp_path):
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert list(out) == ["file", "student", "stated_details", "details_agree", "aspects", "claims", "judgement",
-                         "findings"]
+                         "hyperparameters", "findings"]
     assert list(out["aspects"]) == list(ASPECTS)
     assert set(out["aspects"]["pool"]) == {"required", "code", "text", "verdict", "evidence"}
     assert out["aspects"]["pool"]["required"] == "avg" and out["details_agree"] is True

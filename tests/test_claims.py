@@ -105,3 +105,46 @@ def test_agreeing_statements_are_rounding_of_each_other():
     assert claims.agrees(claim(0.979199, 1e-6), claim(0.9792, 1e-4))
     assert claims.agrees(claim(0.97919, 1e-5), claim(0.9791, 1e-4))  # truncated
     assert not claims.agrees(claim(0.991, 1e-3), claim(0.9792, 1e-4))
+
+
+@pytest.mark.parametrize("printed,code,value", [
+    ("Test_acc:  85.8682753164557", "", 0.858683),  # a name with an underscore still says accuracy
+    ("Iteration: 18000 Loss: 0.00092 Accuracy: 93.42", "for images, labels in test_loader:\n    correct += 1",
+     0.9342),  # no word 'test' printed, but the cell evaluates on the test loader
+])
+def test_printed_test_results_are_read(printed, code, value):
+    pieces = [Piece("code", code, "nb.ipynb", "cell 4"), Piece("output", printed, "nb.ipynb", "output of cell 4")]
+    assert [round(c.value, 6) for c in claims.accuracy_claims(textscan.lines(pieces))] == [value]
+
+
+@pytest.mark.parametrize("printed", [
+    "400000/400000 [==============================] - 24s 61us/sample - loss: 0.0075 - acc: 0.9975",
+    "Batch [400/469], Loss: 0.2475, Accuracy: 96.27%",
+])
+def test_training_logs_are_no_test_claims_even_in_a_cell_that_tests(printed):
+    pieces = [Piece("code", "model.fit(x_train, y_train, validation_data=(x_test, y_test))", "nb.ipynb", "cell 9"),
+              Piece("output", printed, "nb.ipynb", "output of cell 9")]
+    assert claims.accuracy_claims(textscan.lines(pieces)) == []
+    assert read(printed, kind="page", file="report.pdf") == []  # pasted into a report, the same
+
+
+def test_a_decimal_comma_before_a_percent_sign_is_a_decimal():
+    assert said(read("Test accuracy of the autoencoder classifier: 91,03%")) == [("ae_classifier", 91.03)]
+    assert said(read("The CNN's test accuracy: 97.5 %, on 1,000 images")) == [("cnn", 97.5)]
+
+
+def test_word_bullets_and_control_characters_keep_a_conclusions_claims_apart():
+    text = "Conclusion\x02In my case the CNN did better than the AE:\n\uf0b7 Accuracy of CNN= 54.76%\n" \
+           "\uf0b7 Accuracy of AE= 10.08%\n"
+    assert said(read(text, kind="prose", file="README.md")) == [("cnn", 54.76), ("ae_classifier", 10.08)]
+
+
+def test_a_numbered_lead_in_names_the_network_of_what_follows():
+    text = ("1. Label classification using a CNN:\n- The architecture was tuned, giving a test accuracy of 94%.\n"
+            "2. Dimensionality reduction with an autoencoder:\n- Its classifier reached a test accuracy of 88%.\n")
+    assert said(read(text, file="README.md")) == [("cnn", 94.0), ("ae_classifier", 88.0)]
+
+
+def test_a_jumbled_pdf_row_is_read_as_its_sentence_and_reconstruction_is_no_classification():
+    assert read("Classification loss Reconstruction accuracy 15.74% | 0.0146", kind="page", file="r.pdf") == []
+    assert said(read("## Question 2\n\nClassification accuracy | 0.59%\n")) == [("ae_classifier", 0.59)]

@@ -47,3 +47,19 @@ def test_an_aspect_stated_in_a_wrapped_sentence_is_read():
     text = "As MM is odd, we use\nmax pooling after the last conv layer.\n"
     read = textscan.lines([Piece("prose", text, "r.txt", "")])
     assert [f.value for f in textscan.aspects(read)["pool"]] == ["max"]
+
+
+def test_the_exam_papers_rules_pasted_into_a_hand_in_state_nothing():
+    text = ("- If ABC is odd, your network should have 3 conv layers and 2 pool layers.\n"
+            "- If DD is even, use flip and random noise augmentation.\n"
+            "As ABC = 052 is even, my CNN has 4 conv layers and 1 pool layer.\n")
+    stated = textscan.aspects(textscan.lines([Piece("page", text, "paper.pdf", "page 2")]))
+    assert [f.value for f in stated["conv_layers"]] == [4] and "augmentation" not in stated
+
+
+def test_ligatures_fold_and_markdown_hard_breaks_end_a_paragraph():
+    text = "We use 10 ﬁlters in the ﬁrst layer.\\\nFlip and noise augmentation.  \nDone."
+    piece = Piece("markdown", text, "r.md", "")
+    read = textscan.lines([piece])
+    assert [line.text for line in read] == ["We use 10 filters in the first layer.", "Flip and noise augmentation.",
+                                            "Done."]

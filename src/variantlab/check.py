@@ -11,7 +11,7 @@ checked and the others are `unknown`: a partial check says what it can and no mo
 """
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
@@ -109,6 +109,7 @@ class CheckResult:
     statements: tuple[Claim, ...]  # every accuracy claim read, attributed or not, in order
     judgement: dict[ClassifierName, ClaimCheck]
     findings: tuple[str, ...]
+    hyperparameters: dict[str, dict[str, list[Found]]] = field(default_factory=dict)  # network -> name -> values
 
     @property
     def student(self) -> Student | None:
@@ -126,6 +127,9 @@ class CheckResult:
                 "details_agree": self.details_agree, "aspects": {a: c.to_json() for a, c in self.aspects.items()},
                 "claims": self.claims | {"statements": [c.to_json() for c in self.statements]},
                 "judgement": {m: j.to_json() for m, j in self.judgement.items()},
+                "hyperparameters": {network: {name: [{"value": f.value, "where": f.where, "excerpt": f.excerpt}
+                                                     for f in found] for name, found in names.items()}
+                                    for network, names in self.hyperparameters.items()},
                 "findings": list(self.findings)}
 
 
@@ -320,7 +324,7 @@ def check_submission(submission: Submission, given: Identity | Student | None = 
     findings += [f"{p.where()}: code that could not be read (it does not parse, or is over a million characters)"
                  for p in unparsed]
     return CheckResult(submission.path.name, identity, variant, stated, details_agree, aspects, summary,
-                       tuple(statements), judgement, tuple(findings))
+                       tuple(statements), judgement, tuple(findings), codescan.hyperparameters(submission.code))
 
 
 def findings_of(identity: Identity, stated: textscan.Details, details_agree: bool | None,

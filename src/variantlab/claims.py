@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from variantlab.codescan import Found
-from variantlab.textscan import NAMES, Line
+from variantlab.textscan import AE_NAME, CNN_NAME, NAMES, Line
 
 Network = Literal["cnn", "ae_classifier"]
 NETWORKS: tuple[Network, ...] = ("cnn", "ae_classifier")
@@ -59,20 +59,24 @@ def final_claim(stated: list[Claim]) -> Claim | None:
     return next((earlier for _, earlier in ranked if earlier.unit < last.unit and agrees(earlier, last)), last)
 
 
-ACC_WORD = re.compile(r"\bacc(?:uracy|uracies)?\b|\bclassification rate\b", re.I)
-TRAIN_VAL = re.compile(r"\btrain\w*|\bval\w*|\bdev(?:elopment)? set\b|\bepoch\b", re.I)
-TEST_WORD = re.compile(r"\btest\w*|\bevaluat\w*|\bunseen\b|\bheld[- ]out\b", re.I)
+ACC_WORD = re.compile(r"(?<![a-z])acc(?:uracy|uracies)?(?![a-z])|\bclassification rate\b", re.I)  # test_acc too
+TRAIN_VAL = re.compile(r"\btrain\w*|\bval\w*|\bdev(?:elopment)? set\b|\bepoch\b|\breconstruct\w*", re.I)
+TEST_WORD = re.compile(r"(?<![a-z])test\w*|\bevaluat\w*|\bunseen\b|\bheld[- ]out\b", re.I)
+# A training log's line, printed or pasted: Keras's progress bar, "Batch [400/469]", "Epoch 3/15".
+TRAINING_LOG = re.compile(r"\[=+|\bETA:|/(?:step|sample)\b|\b(?:batch|step|epoch)\s*\[?\s*\d+\s*/\s*\d+", re.I)
+TEST_CODE = re.compile(r"test|evaluat", re.I)  # a cell's code that evaluates: test_loader, X_test, evaluate(
 OTHERS = re.compile(r"\breference\b|\bbaseline|\bpaper\b|\btarget\b|\bexpected\b|state[- ]of[- ]the[- ]art|\bsota\b|"
                     r"\bliterature\b|\bchance\b|\brandom guess|\bpublished\b|\bprofile\b", re.I)
 OTHER_METRIC = re.compile(r"\bloss\b|\bmse\b|\berror\b|\blr\b|learning rate|\bprecision\b|\brecall\b|\bf1\b|"
                           r"\bseconds?\b|\bdropout\b|\bmomentum\b|\bdecay\b", re.I)
 DIFFERENCE = re.compile(r"\b(ahead|behind|gap|difference|differs?|improv\w*|increas\w*|decreas\w*|drop\w*|margin|"
                         r"more|less|higher|lower|better|worse|beats?|trails?|outperform\w*|exceed\w*)\b", re.I)
-NUMBER_OR_COUNT = re.compile(r"(?<![\w.])(?:(\d{1,6})\s{0,2}/\s{0,2}(\d{2,6})\b|(\d{1,3}(?:\.(\d{1,20}))?)\s{0,2}(%?))")
+# A count of images (4896/5000), or a number with its decimals (a decimal comma only before a percent sign:
+# "91,03 %"; elsewhere a comma separates numbers, or thousands).
+NUMBER_OR_COUNT = re.compile(r"(?<![\w.,])(?:(\d{1,6})\s{0,2}/\s{0,2}(\d{2,6})\b|"
+                             r"(\d{1,3}(?:\.(\d{1,20})|,(\d{1,2})(?=\s?%))?)\s{0,2}(%?))")
 CLAUSE_BREAK = re.compile(r";|,\s+|\s+(?:whereas|while|but|however|versus|vs\.?|compared (?:to|with))\s+|"
                           r"\s+and\s+(?=(?:the|its|a|an|\d)\b)", re.I)
-AE_NAME = re.compile(r"auto[\s-]?encoders?\b|\bAE\b|\bencoder\b|\bquestion\s*0?2\b|\bQ\.?\s?2\b", re.I)
-CNN_NAME = re.compile(r"\bCNN\b|\bconvolutional\b|\bconv[\s-]?net|\bquestion\s*0?1\b|\bQ\.?\s?1\b", re.I)
 AE_CODE = re.compile(r"auto_?enc|(?<![a-z])ae(?![a-z])|encoder", re.I)  # names in code: ae_classifier, AutoEncoder
 CNN_CODE = re.compile(r"cnn|conv_?net", re.I)
 PER_CLASS = re.compile(r"\bclass(?:es)?\s*[:#]?\s*\d\b|\bdigit\s*\d\b|\bper[- ]class\b|\bclass[- ]wise\b|"
@@ -110,8 +114,8 @@ def as_claim(match: re.Match, line: Line) -> Claim | None:
     if match.group(1):
         correct, total = int(match.group(1)), int(match.group(2))
         return Claim(correct / total, 0.0, True, line.found(correct / total)) if 0 < correct <= total else None
-    number, decimals, percent = match.group(3), match.group(4) or "", match.group(5)
-    value = float(number)
+    number, decimals, percent = match.group(3), match.group(4) or match.group(5) or "", match.group(6)
+    value = float(number.replace(",", "."))
     if percent or (1 < value <= 100 and decimals):
         if value > 100:
             return None
@@ -173,11 +177,18 @@ class Reader:
         if RULE_ROW.fullmatch(line.text):  # a table's |---|---| line: the header above it still holds
             return []
         cells = table_cells(line.text)
+        if cells is not None and re.search(r"\d\s?%", cells[0]):
+            cells = None  # a key holding its own figure: a row a PDF jumbled, read as the sentence it was
         if cells is not None:
-            return self.row_claims(line, cells)
-        self.header = None
+            found = self.row_claims(line, cells)
+            if found or ACC_WORD.search(cells[0]) or not any(ACC_WORD.search(c) for c in cells[1:]):
+                return found
+            # 'Test set | Average loss: 0.0006, Accuracy: 4823/5000': a printed line, not a table row
+        else:
+            self.header = None
         text = line.text
-        if not ACC_WORD.search(text) or (line.piece.kind == "output" and not TEST_WORD.search(text)):
+        if not ACC_WORD.search(text) or (line.piece.kind == "output" and not self.tested(line)) or (
+                TRAINING_LOG.search(text) and not TEST_WORD.search(text)):
             return []
         if re.search(r"\brespectively\b", text, re.I):
             found = self.respectively(line)
@@ -190,6 +201,13 @@ class Reader:
                 if claim is not None:
                     out.append(self.attributed(claim, line, clause, match.start(), offset + match.start()))
         return out
+
+    @staticmethod
+    def tested(line: Line) -> bool:
+        """Whether a printed line is a test result: it says so, or the cell that printed it evaluates on test
+        data and the line names no training or validation."""
+        return bool(TEST_WORD.search(line.text)) or (bool(TEST_CODE.search(line.code))
+                                                     and not TRAIN_VAL.search(line.text))
 
     def numbers(self, clause: str, sentence: str, line: Line) -> list[re.Match]:
         """The accuracy numbers of one clause: after each (test) accuracy word the first number, else the last

@@ -293,6 +293,13 @@ def print_check(result) -> None:
                            "per class" if c.per_class else "overall", "output" if c.printed else "text",
                            escape(c.found.where))
         console.print(listed)
+    if result.hyperparameters:
+        chosen = Table("network", "hyperparameter", "value", "where", title="Hyperparameters the code trains with")
+        for network, names in result.hyperparameters.items():
+            for name, found in names.items():
+                chosen.add_row(network, name, escape(", ".join(shown(f.value) for f in found)),
+                               escape(found[0].where))
+        console.print(chosen)
     for finding in result.findings:
         console.print(f"- {finding}", highlight=False, markup=False)
     if not result.findings:

@@ -9,8 +9,9 @@ where the line also says what it is the width or count of. A statement that is m
 """
 
 import re
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from variantlab.catalog import SPECS
 from variantlab.codescan import Found, dataset_key
@@ -40,17 +41,36 @@ class Line:
         return Found(value, self.piece.where(self.number), (excerpt or self.text).strip()[:200])
 
 
-SECTION = [(re.compile(r"^\W*(question|q|part|task)\s*[-.:#]?\s*0?2\b|^\W*(\d+\.?\s*)?(the\s+)?(denoising\s+)?"
-                       r"auto[\s-]?encoders?\b|^\W*(\d+\.?\s*)?(the\s+)?AE\b", re.I), "ae"),
-           (re.compile(r"^\W*(question|q|part|task)\s*[-.:#]?\s*0?1\b|^\W*(\d+\.?\s*)?(the\s+)?(CNN|convolutional)\b",
-                       re.I), "cnn"),
-           (re.compile(r"^\W*(\d+\.?\s*)?(comparison|comparing|conclusions?)\b", re.I), None)]
+QUESTION = [(re.compile(r"^\W*(\d+\.?\s*)?(question|q|part|task)\s*[-.:#]?\s*0?2\b", re.I), "ae"),
+            (re.compile(r"^\W*(\d+\.?\s*)?(question|q|part|task)\s*[-.:#]?\s*0?1\b", re.I), "cnn"),
+            (re.compile(r"^\W*(\d+\.?\s*)?(comparison|comparing|conclusions?)\b", re.I), None)]
+# A network named in prose: the autoencoder's words first ("AE classifier", "classifier on the encoder").
+AE_NAME = re.compile(r"auto[\s-]?encoders?\b|\bAE\b|\bencoder\b|\bquestion\s*0?2\b|\bQ\.?\s?2\b", re.I)
+CNN_NAME = re.compile(r"\bCNN\b|\bconvolutional\b|\bconv[\s-]?net|\bquestion\s*0?1\b|\bQ\.?\s?1\b", re.I)
 MAX_LINE = 1000  # characters of one sentence that are read: no statement is longer, and patterns stay fast
 MAX_PARAGRAPH = 8000  # characters of one paragraph kept as the context of its sentences
 JOINED = ("markdown", "prose")  # text whose lines are wrapped by hand; PDF pages arrive in paragraphs already
-LIST_ITEM = re.compile(r"^\s*([-*+•]|\d{1,2}[.)])\s")
-BLOCK_START = re.compile(r"^\s*(#|[-*+•]\s|\d{1,2}[.)]\s|\||>)")
+BULLET = "-*+•●■▪◦▸►✓\uf0b7\uf0a7\uf076\uf0d8"  # the last four: Word's Symbol and Wingdings bullets, as text
+LIST_ITEM = re.compile(rf"^\s*([{BULLET}]|\d{{1,2}}[.)])\s")
+BLOCK_START = re.compile(rf"^\s*(#|[{BULLET}]\s|\d{{1,2}}[.)]\s|\||>)")
 SENTENCE_END = re.compile(r"(?<=[a-z0-9%)\]*_][.!?])\s+(?=[A-Z(*_])")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # what a PDF or Word export leaves between a heading and its text
+# The exam paper's rules as the paper words them ("If ABC is odd, your network should have 6 conv layers"): a
+# student who pastes the paper into the hand-in states the rules, not their own values.
+EXAM_RULE = re.compile(r"^\W*(?:if|when)\b.{0,60}\b(?:ABC|DD|MM|YY|sum of|digit|B\.?\s?Tech|M\.?\s?Tech|PhD)\b|"
+                       r"\byour (?:network|target|dataset|weight|model)\b.{0,20}\b(?:should|will|must)\b", re.I)
+
+
+def network_named(text: str) -> str | None:
+    """'cnn' or 'ae' where a text names one network and not the other."""
+    ae, cnn = bool(AE_NAME.search(text)), bool(CNN_NAME.search(text))
+    return "ae" if ae and not cnn else "cnn" if cnn and not ae else None
+
+
+def normalised(text: str) -> str:
+    """Compatibility forms folded (the ligature 'ﬁ' -> 'fi', full-width digits) and control characters as
+    spaces; lines stay where they were, so evidence keeps its line numbers."""
+    return CONTROL.sub(" ", unicodedata.normalize("NFKC", text))
 
 
 def is_heading(text: str, piece: Piece) -> bool:
@@ -69,6 +89,8 @@ def paragraphs(piece: Piece) -> list[tuple[int, str]]:
     raw_lines = piece.text.splitlines()
     for number, raw in enumerate(raw_lines, start=1):
         line = raw.strip()
+        hard_break = raw.endswith(("\\", "  ", "<br>", "<br/>"))  # Markdown's line break ends the paragraph there
+        line = line.removesuffix("\\").strip()
         if not line:
             takes_more = False
             continue
@@ -90,8 +112,14 @@ def paragraphs(piece: Piece) -> list[tuple[int, str]]:
             out[-1] = (out[-1][0], previous[:-1] + line if hyphenated else f"{previous} {line}")
         else:
             out.append((number, line))
-        takes_more = True
+        takes_more = not hard_break
     return out
+
+
+def heads(text: str, piece: Piece) -> bool:
+    """Whether a paragraph heads what follows: a heading, or a short lead-in ending in a colon ('1. Fashion
+    classification using a CNN:')."""
+    return is_heading(text, piece) or (len(text) < 90 and text.rstrip().endswith(":"))
 
 
 def lines(pieces: list[Piece]) -> list[Line]:
@@ -106,11 +134,15 @@ def lines(pieces: list[Piece]) -> list[Line]:
             code_of[(piece.file, piece.place)] = piece.text
             continue
         code = code_of.get((piece.file, piece.place.removeprefix("output of ")), "") if piece.kind == "output" else ""
+        piece = replace(piece, text=normalised(piece.text))
         for number, text in paragraphs(piece):
             paragraph = text[:MAX_PARAGRAPH]
-            if is_heading(text, piece):
-                named = next((pattern for pattern in SECTION if pattern[0].search(text)), None)
-                section[piece.file] = named[1] if named else section.get(piece.file)
+            if heads(text, piece):
+                question = next((pattern for pattern in QUESTION if pattern[0].search(text)), None)
+                named = question[1] if question else network_named(text)
+                section[piece.file] = named if question or named else section.get(piece.file)
+            if EXAM_RULE.search(paragraph) and piece.kind != "output":
+                continue
             for sentence in SENTENCE_END.split(paragraph):
                 read.append(Line(sentence.strip()[:MAX_LINE], piece, number, section.get(piece.file), paragraph,
                                  code))
