@@ -7,11 +7,16 @@ CI runs the `ci` profile (a few hundred examples a parser); `HYPOTHESIS_PROFILE=
 import datetime as dt
 import gzip
 import hashlib
+import io
 import json
 import os
 import pickle
+import stat
 import string
-from pathlib import Path
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
@@ -29,7 +34,7 @@ from variantlab.config import FitSpec, TrainConfig, get_profile, override
 from variantlab.errors import UserError
 from variantlab.roster import read_roster
 from variantlab.student import ROLL_PATTERN, parse_dob, parse_program, parse_roll, parse_student
-from variantlab.submission import Piece, Submission, read_notebook, read_pdf
+from variantlab.submission import Piece, Submission, read_notebook, read_pdf, read_submission
 from variantlab.train import fit
 
 settings.register_profile("ci", max_examples=150, deadline=None,
@@ -316,3 +321,58 @@ def test_text_is_only_read(prose):
     event("accepted: a correct result")
     assert set(result.aspects) == set(ASPECTS)
     assert all(j.claimed is None or 0 < j.claimed <= 1 for j in result.judgement.values())
+
+
+# A submission as handed in: a zip, of random bytes or built at random (names that lead out, links, nested
+# zips, every compression zipfile writes), whole or damaged.
+
+MEMBER_NAMES = ["q1.py", "README.md", "report.pdf", "code/q2.ipynb", "demo.mp4", "notes.txt", "inner.zip",
+                "code/inner.zip", "a\\b.py", ".hidden.py", "__MACOSX/._q1.py", "dir/", "./q3.py", "é/ü.md"]
+OUTSIDE = ["../up.py", "/abs.py", "C:\\x.py", "a/../../b.py"]
+MEMBER_DATA = [b"", NOTEBOOK, b"x = 1  # code\n", b"Test accuracy of the CNN: 97.92 %\n", bytes(2000)]
+
+
+@st.composite
+def zip_trees(draw, depth: int = 0) -> bytes:
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as archive:
+        warnings.simplefilter("ignore")  # a duplicate name is one of the things drawn
+        for _ in range(draw(st.integers(0 if depth else 1, 5))):
+            name = draw(st.sampled_from(MEMBER_NAMES * 8 + OUTSIDE) if draw(st.integers(0, 9)) else
+                        text.map(lambda t: t.strip("\0") or "x"))
+            if name.endswith(".zip") and depth < 3:
+                data = draw(zip_trees(depth + 1))
+            else:
+                data = draw(st.one_of(st.sampled_from(MEMBER_DATA), st.binary(max_size=200)))
+            member = zipfile.ZipInfo(name)
+            member.compress_type = draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED,
+                                                         zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]))
+            member.external_attr = draw(st.sampled_from([0, *[0o644 << 16] * 8, (stat.S_IFLNK | 0o777) << 16]))
+            archive.writestr(member, data)
+    return out.getvalue()
+
+
+@given(st.data())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_zips(tmp_path, monkeypatch, data):
+    temp = tmp_path / "temp"
+    temp.mkdir(exist_ok=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # to see what a read leaves behind
+    content = data.draw(st.one_of(st.binary(max_size=300), zip_trees(), zip_trees()))
+    if content and data.draw(st.integers(0, 3)) == 0:
+        content = damaged(data, content, flips=4)
+    path = tmp_path / "B20AI052_minor1.zip"
+    path.write_bytes(content)
+    try:
+        submission = read_submission(path)
+    except UserError as e:
+        one_line(e)
+        return
+    finally:
+        assert list(temp.iterdir()) == []
+    event("accepted: a correct result")
+    assert {p.file for p in submission.pieces} <= set(submission.files) <= set(submission.contents)
+    for name in submission.contents:
+        parts = PurePosixPath(name).parts
+        assert ".." not in parts and not name.startswith("/") and "\\" not in name
+        assert not any(part.startswith(".") or part == "__MACOSX" for part in parts)

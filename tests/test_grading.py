@@ -1,6 +1,7 @@
 """`variantlab check FOLDER --roster`: a class checked in parallel, one row per student whatever their files
 hold; hostile files give one line and a row, and nothing is written outside --out; near-identical code and
-code of another student's variant are found."""
+code of another student's variant are found; zips as handed in, several entries for one roll read together,
+and the checker's own errors told apart from the students' files."""
 
 import csv
 import io
@@ -10,17 +11,20 @@ import random
 import re
 import subprocess
 import sys
+import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from variantlab.errors import UserError
-from variantlab.grading import check_class
+from variantlab.grading import ERRORS, Entry, check_class, check_entry, write_sheet
+from variantlab.roster import read_roster
 from variantlab.submission import read_submission
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import generate, notebook, plan, roster
+from corpus import generate, notebook, pdf, plan, roster
 
 
 def renamed(notebook: str) -> str:
@@ -165,6 +169,7 @@ def test_a_folder_is_one_submission_read_together(tmp_path):
     (folder / "notes.docx").write_bytes(b"PK\x03\x04")  # not a kind that is read: left out
     submission = read_submission(folder)
     assert submission.files == ("question1.py", "report.md")
+    assert submission.contents == ("notes.docx", "question1.py", "report.md")  # listed, read or not
     assert {p.file for p in submission.pieces} == {"question1.py", "report.md"}
     with pytest.raises(UserError, match="holds no notebook, script, PDF"):
         read_submission(tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else tmp_path)
@@ -177,3 +182,98 @@ def test_the_class_command_prints_its_counts(graded, tmp_path):
                           timeout=300, env=os.environ | {"COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
     assert "10 checked" in done.stdout and "2 missing" in done.stdout and "3 unreadable" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def zipped(tmp_path_factory):
+    """A class handing in as the exam paper asks (`<Roll_Number>_minor1.zip`), and as students do."""
+    base = tmp_path_factory.mktemp("zipped")
+    labelled = generate(base / "generated", count=4, seed=11, kinds=("notebook",))
+    hand_in, twice, split, hostile = (x.student.roll for x in labelled)
+    code = {x.student.roll: x.path.read_text() for x in labelled}
+    folder = base / "submissions"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / f"{hand_in}_minor1.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{hand_in}_minor1/{hand_in}.ipynb", code[hand_in])
+        z.writestr(f"{hand_in}_minor1/README.md", "Open the notebook and run every cell.\n")
+        z.writestr(f"{hand_in}_minor1/report.pdf", pdf(["Minor 1 report"]))
+        z.writestr(f"{hand_in}_minor1/demo.mp4", os.urandom(200_000))
+    # A notebook cut short in the upload, and the readable copy handed in after it.
+    (folder / f"{twice}.ipynb").write_text(code[twice][:300])
+    (folder / f"{twice}_final.ipynb").write_text(code[twice])
+    # A folder with the code, and a zip with the README and the video.
+    (folder / split).mkdir()
+    (folder / split / "q1.ipynb").write_text(code[split])
+    with zipfile.ZipFile(folder / f"{split}_minor1.zip", "w") as z:
+        z.writestr("README.txt", "q1.ipynb is in the folder.\n")
+        z.writestr("demo.webm", os.urandom(1000))
+    with zipfile.ZipFile(folder / f"{hostile}_minor1.zip", "w") as z:
+        z.writestr(f"../../{hostile}.ipynb", code[hostile])
+    handed = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    roster(labelled, base / "class.csv")
+    result = check_class(folder, base / "class.csv", out=base / "out", workers=2, show_progress=False)
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == handed  # nothing unzipped beside them
+    return base / "out", result, labelled
+
+
+def test_a_zip_handed_in_is_checked_as_its_notebook_is(zipped):
+    out, _, labelled = zipped
+    x = labelled[0]
+    row = sheet(out)[x.student.roll]
+    assert row["status"] == "checked" and row["entry"] == f"{x.student.roll}_minor1.zip"
+    assert row["handed_in"] == "README, PDF, video"
+    report = json.loads((out / "submissions" / f"{x.student.roll}.json").read_text())
+    assert {a: c["verdict"] for a, c in report["aspects"].items()} == x.verdicts
+    folder = f"{x.student.roll}_minor1"
+    assert report["handed_in"] == {"README": [f"{folder}/README.md"], "PDF": [f"{folder}/report.pdf"],
+                                   "video": [f"{folder}/demo.mp4"]}
+    assert len(report["contents"]) == 4
+
+
+def test_two_entries_for_one_roll_are_read_together(zipped):
+    """Behaviour changed: the second entry was an "unmatched file", and the first (here the truncated one)
+    alone gave the row."""
+    out, result, labelled = zipped
+    rows = sheet(out)
+    twice, split = labelled[1].student.roll, labelled[2].student.roll
+    assert rows[twice]["status"] == "checked" and rows[twice]["entry"] == f"{twice}.ipynb, {twice}_final.ipynb"
+    assert f"could not read {twice}.ipynb: not a readable notebook" in rows[twice]["findings"]
+    report = json.loads((out / "submissions" / f"{twice}.json").read_text())
+    assert {a: c["verdict"] for a, c in report["aspects"].items()} == labelled[1].verdicts
+    assert rows[split]["status"] == "checked" and rows[split]["entry"] == f"{split}, {split}_minor1.zip"
+    assert rows[split]["handed_in"] == "README, no PDF, video"
+    report = json.loads((out / "submissions" / f"{split}.json").read_text())
+    assert {a: c["verdict"] for a, c in report["aspects"].items()} == labelled[2].verdicts
+    assert report["contents"] == [f"{split}/q1.ipynb", f"{split}_minor1.zip/README.txt",
+                                  f"{split}_minor1.zip/demo.webm"]
+    assert result.count("unmatched file") == 0
+
+
+def test_a_hostile_zip_is_its_students_one_line(zipped):
+    out, result, labelled = zipped
+    row = sheet(out)[labelled[3].student.roll]
+    assert row["status"] == "unreadable" and "is named outside the zip" in row["error"] and "\n" not in row["error"]
+    assert result.count("checked") == 3 and result.count("checker_error") == 0 and not (out / ERRORS).exists()
+
+
+def test_a_checker_bug_is_the_checkers_error_not_the_students(tmp_path):
+    """A failure provoked for real: the checker given a student of a programme its rules do not know (no
+    roster can give one, the test builds it) raises, whatever it raises. Its row says the checker failed,
+    and where the traceback is; the student's readable file is not called unreadable."""
+    labelled = generate(tmp_path / "class", count=2, seed=3, kinds=("notebook",))
+    fine, broken = (x.student for x in labelled)
+    students = {fine.roll: fine, broken.roll: replace(broken, program="diploma")}
+    outcomes = [check_entry(Entry((x.path,), x.student.roll), students) for x in labelled]
+    assert [o.status for o in outcomes] == ["checked", "checker_error"]
+    assert "diploma" in outcomes[1].error and "Traceback" in outcomes[1].traceback
+    checked = write_sheet(tmp_path / "out", read_roster(roster(labelled, tmp_path / "class.csv")), students,
+                          outcomes)
+    row = sheet(tmp_path / "out")[broken.roll]
+    assert row["status"] == "checker_error" and row["entry"] == f"{broken.roll}.ipynb"
+    assert row["error"].startswith("the checker failed, not the student's file: ") and ERRORS in row["error"]
+    errors = json.loads((tmp_path / "out" / ERRORS).read_text())
+    assert [(e["roll"], e["entry"]) for e in errors] == [(broken.roll, f"{broken.roll}.ipynb")]
+    assert "diploma" in errors[0]["traceback"] and errors[0]["error"] == outcomes[1].error
+    assert not (tmp_path / "out" / "submissions" / f"{broken.roll}.json").exists()
+    assert "1 checker errors (the checker's fault, not the students'" in checked.words()
+    assert checked.count("unreadable") == 0

@@ -1,11 +1,14 @@
 """A class's submissions checked at once: `variantlab check FOLDER --roster class.csv --out DIR`.
 
-Each entry of the folder (a file, or a student's folder of files) is matched to a roster row by the roll
-number in its name, else by one in its text, and checked against that student's variant in a pool of
-processes; one bad file never stops the class. Across the class, pairs of submissions whose code is
-near-identical (identifiers renamed or not) and code that builds another roster student's variant exactly
-are findings too. Output: grading.csv (one row per roster student, and one per file matched to none),
-grading.html, and one JSON per submission, all inside DIR.
+Each entry of the folder (a file, a student's folder of files, or a zip as handed in) is matched to a roster
+row by the roll number in its name, else by one in its text, and checked against that student's variant in
+a pool of processes; entries whose names hold one roll are read together as one submission. One bad file
+never stops the class; a file the readers refuse is `unreadable`, an exception in the checker itself is a
+`checker_error` (the checker's fault, not the student's), its traceback in checker_errors.json. Across
+the class, pairs of submissions whose code is near-identical (identifiers renamed or not) and code that
+builds another roster student's variant exactly are findings too. Output: grading.csv (one row per roster
+student, and one per file matched to none), grading.html, one JSON per submission and checker_errors.json,
+all inside DIR.
 """
 
 import ast
@@ -16,6 +19,7 @@ import re
 import resource
 import signal
 import tokenize
+import traceback
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from variantlab import check
+from variantlab.archive import is_zip
 from variantlab.atomic import default_out, inside, write_json, write_text
 from variantlab.check import ASPECTS, CheckResult
 from variantlab.config import CLASSIFIERS
@@ -34,31 +39,42 @@ from variantlab.rules import derive
 from variantlab.student import Student
 from variantlab.submission import SUFFIXES, Submission, read_submission
 
+ERRORS = "checker_errors.json"  # each checker error's entry and traceback, for whoever fixes the checker
 SECONDS_A_FILE = 120  # a submission not read by then is reported unreadable, and the class goes on
 WORKER_MEMORY = 3 * 2**30  # bytes of address space a worker may map
 VOCABULARY = 0xFFFFF - 0x10000  # distinct tokens the similarity pass tells apart (one character each)
 NEAR_IDENTICAL = 95  # rapidfuzz ratio (0-100) of two submissions' normalised code at which they are reported
 MIN_TOKENS = 150  # code shorter than this says too little to call two submissions alike
 SAME_VARIANT_ASPECTS = 8  # aspects the code must show before it is said to build another student's variant
-Status = Literal["checked", "missing", "unreadable", "unmatched file"]
+Status = Literal["checked", "missing", "unreadable", "checker_error", "unmatched file"]
+HANDED_IN = {"README": "readmes", "PDF": "reports", "video": "videos"}  # what the exam asks for, as Submission names it
 
 
 @dataclass(frozen=True)
 class Entry:
-    path: Path
+    paths: tuple[Path, ...]  # one file or folder, or all those whose names hold its roll
     roll: str | None  # matched by its name, before it is read
+
+    @property
+    def name(self) -> str:
+        return ", ".join(p.name for p in self.paths)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a worker returns for one entry: the roll it matched, its check or why it could not be read, and
-    its code's fingerprint for the similarity pass."""
+    """What a worker returns for one entry: the roll it matched, its check or why it could not be read (or
+    the checker's traceback), its code's fingerprint for the similarity pass, and what it holds."""
 
     entry: str
     roll: str | None
     result: CheckResult | None
     error: str
     fingerprint: str
+    status: Literal["checked", "unreadable", "checker_error"] = "checked"
+    by_name: bool = True  # the roll was in the entry's name (else in its text, or none)
+    contents: tuple[str, ...] = ()
+    handed_in: dict[str, tuple[str, ...]] | None = None  # README, PDF and video files, by HANDED_IN's keys
+    traceback: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,11 +86,12 @@ class SheetRow:
     entry: str = ""
     result: CheckResult | None = None
     error: str = ""
+    handed_in: str = ""
 
     def csv_record(self) -> dict[str, str | int | float]:
         record: dict[str, str | int | float] = dict.fromkeys(COLUMNS, "")
         record.update(roll=self.roll, first=self.first, last=self.last, status=self.status, entry=self.entry,
-                      error=self.error)
+                      handed_in=self.handed_in, error=self.error)
         r = self.result
         if r is None:
             return record
@@ -90,7 +107,7 @@ class SheetRow:
         return record
 
 
-COLUMNS = ("roll", "first", "last", "status", "entry", "details_agree", *ASPECTS,
+COLUMNS = ("roll", "first", "last", "status", "entry", "handed_in", "details_agree", *ASPECTS,
            *(f"{m}_{k}" for m in CLASSIFIERS for k in ("claimed", "verdict")), "flagged", "findings", "error")
 
 
@@ -104,9 +121,12 @@ class ClassCheck:
 
     def words(self) -> str:
         flagged = sum(1 for r in self.rows if r.result is not None and r.result.flagged)
+        errors = self.count("checker_error")
         return (f"{self.count('checked')} checked ({flagged} with findings), {self.count('missing')} missing, "
-                f"{self.count('unreadable')} unreadable, {self.count('unmatched file')} unmatched files; "
-                f"sheet: {self.out / 'grading.html'} and {self.out / 'grading.csv'}")
+                f"{self.count('unreadable')} unreadable, {self.count('unmatched file')} unmatched files"
+                + (f", {errors} checker errors (the checker's fault, not the students': {self.out / ERRORS})"
+                   if errors else "")
+                + f"; sheet: {self.out / 'grading.html'} and {self.out / 'grading.csv'}")
 
 
 def fingerprint(submission: Submission) -> str:
@@ -158,41 +178,79 @@ def start_worker() -> None:
     signal.signal(signal.SIGALRM, _too_slow)
 
 
+def read_entry(paths: tuple[Path, ...]) -> Submission:
+    """One entry; or several for one roll (a truncated notebook and its readable copy, a zip and a folder)
+    read together, each file under its entry's name, an entry that cannot be read named in `skipped`."""
+    if len(paths) == 1:
+        return read_submission(paths[0])
+    read, refused = [], []
+    for path in paths:
+        try:
+            read.append(read_submission(path))
+        except UserError as e:
+            refused.append(str(e))
+    if not read:
+        raise UserError("; ".join(refused))
+
+    def named(s: Submission, name: str) -> str:  # a folder's or a zip's files under its name; a file is its own
+        return name if s.path.is_file() and not is_zip(s.path) else f"{s.path.name}/{name}"
+
+    return Submission(paths[0].parent, tuple(named(s, f) for s in read for f in s.files),
+                      tuple(replace(p, file=named(s, p.file)) for s in read for p in s.pieces),
+                      tuple(refused) + tuple(r for s in read for r in s.skipped),
+                      tuple(named(s, f) for s in read for f in s.contents))
+
+
 def check_entry(entry: Entry, students: dict[str, Student]) -> Outcome:
-    """One worker's job: read the entry, find its student (by name, else by a roll in its text), check it."""
-    name = entry.path.name
-    signal.alarm(SECONDS_A_FILE)
+    """One worker's job: read the entry, find its student (by name, else by a roll in its text), check it.
+    What the readers refuse (a UserError from reading), the time limit and memory are the entry's; any
+    other exception, a UserError from the check included, is the checker's own, reported with its traceback."""
+    name, by_name = entry.name, entry.roll is not None
+    signal.alarm(SECONDS_A_FILE * len(entry.paths))
+    roll = entry.roll
     try:
-        submission = read_submission(entry.path)
-        roll = entry.roll
+        try:
+            submission = read_entry(entry.paths)
+        except UserError as e:
+            return Outcome(name, roll, None, str(e), "", "unreadable", by_name)
         if roll is None:
             text = " ".join(p.text for p in submission.pieces)
             found = [r for r in students if names(text, r)]
             roll = found[0] if len(found) == 1 else None
         result = check.check_submission(submission, students[roll]) if roll is not None else None
-        return Outcome(name, roll, result, "", fingerprint(submission))
-    except UserError as e:
-        return Outcome(name, entry.roll, None, str(e), "")
+        if result is not None and len(entry.paths) > 1:
+            result = replace(result, file=name)
+        return Outcome(name, roll, result, "", fingerprint(submission), by_name=by_name, contents=submission.contents,
+                       handed_in={kind: getattr(submission, held) for kind, held in HANDED_IN.items()})
     except TooSlow:
-        return Outcome(name, entry.roll, None, f"{name}: not read within {SECONDS_A_FILE} s", "")
-    except Exception as e:  # a file no reader foresaw: its own row says so, and the class goes on
-        return Outcome(name, entry.roll, None, f"{type(e).__name__}: {e}".splitlines()[0][:300], "")
+        return Outcome(name, roll, None, f"{name}: not read within {SECONDS_A_FILE} s", "", "unreadable", by_name)
+    except MemoryError:
+        return Outcome(name, roll, None, f"{name}: reading it ran out of the {WORKER_MEMORY // 2**30} GB a worker "
+                       "may use", "", "unreadable", by_name)
+    except Exception as e:  # a bug in the checker, not the student's file: said so, and the class goes on
+        return Outcome(name, roll, None, f"{type(e).__name__}: {e}".splitlines()[0][:300], "", "checker_error",
+                       by_name, traceback=traceback.format_exc())
     finally:
         signal.alarm(0)
 
 
 def entries_of(folder: Path, rolls: list[str]) -> list[Entry]:
-    """Each file or folder directly in `folder`, with the roster roll its name holds (the longest, where a
-    roll is part of another)."""
+    """The files, folders and zips directly in `folder`, with the roster roll their names hold (the longest,
+    where a roll is part of another): all those naming one roll are one entry, those naming none one each."""
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder of submissions")
-    entries = []
+    by_roll: dict[str, list[Path]] = {}
+    loose = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_symlink() or (path.is_file() and path.suffix.lower() not in SUFFIXES):
+        if path.name.startswith(".") or path.is_symlink() or (path.is_file() and path.suffix.lower() not in SUFFIXES
+                                                              and not is_zip(path)):
             continue
         named = [r for r in rolls if names(path.name, r)]
-        entries.append(Entry(path, max(named, key=len) if named else None))
-    return entries
+        if named:
+            by_roll.setdefault(max(named, key=len), []).append(path)
+        else:
+            loose.append(Entry((path,), None))
+    return [Entry(tuple(paths), roll) for roll, paths in by_roll.items()] + loose
 
 
 def similar_pairs(outcomes: list[Outcome]) -> list[tuple[str, str, float]]:
@@ -215,7 +273,7 @@ def similar_pairs(outcomes: list[Outcome]) -> list[tuple[str, str, float]]:
 def other_variants(result: CheckResult, students: dict[str, Student]) -> list[str]:
     """Roster students whose variant the code builds exactly, where it is not this student's own."""
     code = result.code_values()
-    if len(code) < SAME_VARIANT_ASPECTS:
+    if len(code) < SAME_VARIANT_ASPECTS or result.variant is None or result.student is None:
         return []
     own = check.required_values(result.variant)
     if all(own[a] == v for a, v in code.items()):
@@ -255,16 +313,23 @@ def run_checks(entries: list[Entry], students: dict[str, Student], workers: int 
             try:
                 outcomes.append(future.result())
             except Exception as e:  # the worker itself died (killed, out of memory): this entry's row says so
-                outcomes.append(Outcome(entry.path.name, entry.roll, None, f"the checker's process failed on it "
-                                        f"({type(e).__name__})", ""))
+                outcomes.append(Outcome(entry.name, entry.roll, None, f"the checker's process failed on it "
+                                        f"({type(e).__name__})", "", "unreadable"))
             progress.advance(task)
     return sorted(outcomes, key=lambda o: o.entry)
+
+
+def handed_in(outcome: Outcome) -> str:
+    """'README, PDF, no video': which of the files the exam asks for the submission holds."""
+    if outcome.handed_in is None:
+        return ""
+    return ", ".join(kind if held else f"no {kind}" for kind, held in outcome.handed_in.items())
 
 
 def write_sheet(out: Path, rows, students: dict[str, Student], outcomes: list[Outcome]) -> ClassCheck:
     by_roll: dict[str, Outcome] = {}
     unmatched = []
-    for outcome in outcomes:
+    for outcome in sorted(outcomes, key=lambda o: not o.by_name):  # a roll in a name outranks one in a text
         if outcome.roll is None or outcome.roll in by_roll:
             unmatched.append(outcome)
         else:
@@ -283,29 +348,44 @@ def write_sheet(out: Path, rows, students: dict[str, Student], outcomes: list[Ou
         elif mine is None:
             sheet.append(SheetRow(row.roll, row.first, row.last, "missing", error="no submission matched this roll"))
         elif mine.result is None:
-            sheet.append(SheetRow(row.roll, row.first, row.last, "unreadable", mine.entry, error=mine.error))
+            sheet.append(SheetRow(row.roll, row.first, row.last, mine.status, mine.entry, error=error_of(mine)))
         else:
             others = other_variants(mine.result, students)
             findings = extra.get(row.roll, []) + ([f"code builds the variant of {', '.join(others)}, not this "
                                                    "student's"] if others else [])
             result = replace(mine.result, findings=mine.result.findings + tuple(findings))
-            write_json(inside(out / "submissions", f"{row.roll}.json"), result.to_json())
-            sheet.append(SheetRow(row.roll, row.first, row.last, "checked", mine.entry, result))
+            write_json(inside(out / "submissions", f"{row.roll}.json"), result.to_json() | {
+                "entry": mine.entry, "contents": list(mine.contents),
+                "handed_in": {kind: list(names) for kind, names in (mine.handed_in or {}).items()}})
+            sheet.append(SheetRow(row.roll, row.first, row.last, "checked", mine.entry, result, "", handed_in(mine)))
     for outcome in unmatched:
-        why = outcome.error or ("another entry already matched this roll" if outcome.roll else
-                                "no roster roll number in its name or text")
-        sheet.append(SheetRow("", "", "", "unmatched file", outcome.entry, error=why))
+        why = error_of(outcome) or (f"{outcome.roll}'s row is already {by_roll[outcome.roll].entry}'s"
+                                    if outcome.roll else "no roster roll number in its name or text")
+        status: Status = "checker_error" if outcome.status == "checker_error" else "unmatched file"
+        sheet.append(SheetRow("", "", "", status, outcome.entry, error=why, handed_in=handed_in(outcome)))
+    errors = [{"roll": o.roll or "", "entry": o.entry, "error": o.error, "traceback": o.traceback}
+              for o in outcomes if o.status == "checker_error"]
+    if errors:
+        write_json(out / ERRORS, errors)
+    else:  # an earlier check's
+        (out / ERRORS).unlink(missing_ok=True)
     write_csv(out / "grading.csv", COLUMNS, [row.csv_record() for row in sheet])
     checked = ClassCheck(out, tuple(sheet))
     write_text(out / "grading.html", to_html(sheet_blocks(checked), wide=True))
     return checked
 
 
+def error_of(outcome: Outcome) -> str:
+    if outcome.status != "checker_error":
+        return outcome.error
+    return f"the checker failed, not the student's file: {outcome.error} (traceback in {ERRORS})"
+
+
 def sheet_blocks(result: ClassCheck) -> list[Block]:
     cells: list[list[Cell]] = []
     for row in result.rows:
         r = row.result
-        cells.append([row.roll, f"{row.first} {row.last}".strip(), row.status, row.entry,
+        cells.append([row.roll, f"{row.first} {row.last}".strip(), row.status, row.entry, row.handed_in,
                       *((r.aspects[a].verdict for a in ASPECTS) if r else [""] * len(ASPECTS)),
                       *((f"{100 * j.claimed:.2f} % {j.verdict}" if j.claimed is not None else j.verdict
                          for j in r.judgement.values()) if r else ["", ""]),
@@ -316,9 +396,10 @@ def sheet_blocks(result: ClassCheck) -> list[Block]:
         Paragraph(f"{len(result.rows)} rows: {result.words()}. Each submission is checked against its own "
                   "student's variant (docs/CHECK.md says how each verdict is decided). Rows with findings are "
                   "marked; click a column header to sort; each student's findings and evidence follow the table."),
-        table(["roll", "name", "status", "entry", *ASPECTS, "CNN claim", "AE classifier claim", "findings", "json",
-               "error"], cells, marked={i for i, row in enumerate(result.rows)
-                                        if (row.result and row.result.flagged) or row.status == "unreadable"},
+        table(["roll", "name", "status", "entry", "handed in", *ASPECTS, "CNN claim", "AE classifier claim",
+               "findings", "json", "error"], cells,
+              marked={i for i, row in enumerate(result.rows)
+                      if (row.result and row.result.flagged) or row.status in ("unreadable", "checker_error")},
               sortable=True),
     ]
     for row in result.rows:

@@ -13,7 +13,7 @@ import tokenize
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from variantlab.codeparse import parse_lenient
@@ -23,6 +23,7 @@ MAX_FILE_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; a report
 MAX_PDF_PAGES = 60
 MAX_FILES = 40  # in one submission folder
 MAX_TEXT_CHARS = 2_000_000  # per file, after extraction
+VIDEOS = (".mp4", ".mov", ".mkv", ".avi", ".webm")  # listed, not read: the exam asks for a video of the code running
 SUFFIXES = {".ipynb": "notebook", ".py": "script", ".pdf": "pdf", ".md": "text", ".txt": "text",
             ".markdown": "text"}
 
@@ -63,9 +64,12 @@ class Piece:
 @dataclass(frozen=True)
 class Submission:
     path: Path
-    files: tuple[str, ...]
+    files: tuple[str, ...]  # the files read, by their names within the submission
     pieces: tuple[Piece, ...]
-    skipped: tuple[str, ...]  # files of a folder that could not be read, each with its one-line reason
+    skipped: tuple[str, ...]  # files of a folder or zip that could not be read, each with its one-line reason
+    # Every file it holds, read or not (a video, an image), by its name within it: a zip's members as a
+    # folder's files, those of a zip inside it as `inner.zip/member`.
+    contents: tuple[str, ...] = ()
 
     @property
     def code(self) -> list[Piece]:
@@ -75,30 +79,44 @@ class Submission:
     def text(self) -> list[Piece]:
         return [p for p in self.pieces if not p.is_code]
 
+    @property
+    def readmes(self) -> tuple[str, ...]:
+        """README, README.md, readme.txt, ...: what the exam paper asks to come with the code."""
+        return tuple(name for name in self.contents if PurePosixPath(name).stem.lower() == "readme")
+
+    @property
+    def reports(self) -> tuple[str, ...]:
+        return tuple(name for name in self.contents if PurePosixPath(name).suffix.lower() == ".pdf")
+
+    @property
+    def videos(self) -> tuple[str, ...]:
+        return tuple(name for name in self.contents if PurePosixPath(name).suffix.lower() in VIDEOS)
+
 
 def read_submission(path: Path) -> Submission:
-    """One file, or a folder whose readable files are read together as one submission."""
+    """One file; or a folder or a zip (archive.py), whose readable files are read together as one submission."""
+    from variantlab import archive  # it reads with this module's limits
+
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
-    if path.is_file():
-        return Submission(path, (path.name,), tuple(read_file(path, path.name)), ())
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink() and p.suffix.lower() in SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
-    if not files:
-        raise UserError(f"{path}: holds no notebook, script, PDF, Markdown or text file")
-    if len(files) > MAX_FILES:
-        raise UserError(f"{path}: {len(files)} files, more than the {MAX_FILES} one submission may hold")
-    pieces, skipped = [], []
-    for file in files:
-        name = file.relative_to(path).as_posix()
-        try:
-            pieces += read_file(file, name)
-        except UserError as e:
-            skipped.append(str(e))
+    if path.is_file() and not archive.is_zip(path):
+        return Submission(path, (path.name,), tuple(read_file(path, path.name)), (), (path.name,))
+    with archive.unpacked(path) as held:
+        if not held.readable and not held.skipped:
+            raise UserError(f"{path}: holds no notebook, script, PDF, Markdown or text file")
+        if len(held.readable) > MAX_FILES:
+            raise UserError(f"{path}: {len(held.readable)} files, more than the {MAX_FILES} one submission may hold")
+        pieces, skipped = [], list(held.skipped)
+        for name, file in held.readable:
+            try:
+                pieces += read_file(file, name)
+            except UserError as e:
+                skipped.append(str(e))
     if not pieces:
         raise UserError(skipped[0] if len(skipped) == 1 else f"{path}: no file could be read ({'; '.join(skipped)})")
-    return Submission(path, tuple(p.relative_to(path).as_posix() for p in files), tuple(pieces), tuple(skipped))
+    return Submission(path, tuple(name for name, _ in held.readable), tuple(pieces), tuple(skipped),
+                      tuple(held.contents))
 
 
 def read_file(path: Path, name: str) -> list[Piece]:
