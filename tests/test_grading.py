@@ -9,6 +9,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import zipfile
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from variantlab.errors import UserError
-from variantlab.grading import ERRORS, Entry, check_class, check_entry, write_sheet
+from variantlab.grading import ERRORS, Entry, Outcome, check_class, check_entry, entries_of, run_checks, write_sheet
 from variantlab.roster import read_roster
 from variantlab.submission import read_submission
 
@@ -277,3 +278,28 @@ def test_a_checker_bug_is_the_checkers_error_not_the_students(tmp_path):
     assert not (tmp_path / "out" / "submissions" / f"{broken.roll}.json").exists()
     assert "1 checker errors (the checker's fault, not the students'" in checked.words()
     assert checked.count("unreadable") == 0
+
+
+def check_or_die(entry: Entry, students) -> Outcome:
+    """The test seam for a worker's death (nothing a file can do kills a worker under its memory ceiling on
+    purpose): check_entry, except that the worker given an entry named `..._killer` is killed as the
+    kernel's out-of-memory killer kills, by SIGKILL."""
+    if "_killer" in entry.name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return check_entry(entry, students)
+
+
+def test_a_worker_that_dies_fails_its_entry_alone(tmp_path):
+    """A dead worker breaks its whole pool (every entry in flight in it); each of those is checked again
+    alone, so only the one that kills its worker is unreadable. Before, every entry not yet done was."""
+    labelled = generate(tmp_path / "class", count=6, seed=4, kinds=("notebook",))
+    killer = labelled[1].student.roll
+    labelled[1].path.rename(labelled[1].path.with_name(f"{killer}_killer.ipynb"))
+    students = {x.student.roll: x.student for x in labelled}
+    outcomes = run_checks(entries_of(tmp_path / "class", list(students)), students, 2, False, job=check_or_die)
+    assert sorted(o.roll or "" for o in outcomes) == sorted(students)
+    for outcome in outcomes:
+        if outcome.roll == killer:
+            assert outcome.status == "unreadable" and "process died on it" in outcome.error
+        else:
+            assert outcome.status == "checked" and outcome.result is not None

@@ -21,7 +21,9 @@ import signal
 import tokenize
 import traceback
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -296,27 +298,61 @@ def check_class(folder: Path, roster: Path, out: str | Path | None = None, worke
         return write_sheet(out_dir, rows, students, outcomes)
 
 
-def run_checks(entries: list[Entry], students: dict[str, Student], workers: int | None,
-               show_progress: bool) -> list[Outcome]:
+def run_checks(entries: list[Entry], students: dict[str, Student], workers: int | None, show_progress: bool,
+               job: Callable[[Entry, dict[str, Student]], Outcome] = check_entry) -> list[Outcome]:
+    """Each entry checked by `job` (check_entry; a test gives one that kills its worker) in pools of fresh
+    processes. A worker that dies (killed, out of memory) breaks its pool and every entry in flight in it;
+    those are checked again each in a pool of its own, so that the one that kills its worker alone gets a
+    row that says so, and the class goes on in a new pool."""
     from rich.progress import Progress
 
-    outcomes = []
+    outcomes: list[Outcome] = []
+    pending, suspects = list(entries), []
+    with Progress(disable=not show_progress, transient=True) as progress:
+        task = progress.add_task("checking", total=len(entries))
+
+        def record(outcome: Outcome) -> None:
+            outcomes.append(outcome)
+            progress.advance(task)
+
+        while pending:
+            suspects += run_pool(pending, students, workers or os.cpu_count() or 1, job, record)
+        for entry in suspects:
+            if run_pool([entry], students, 1, job, record):
+                record(Outcome(entry.name, entry.roll, None, "the checker's process died on it (killed, or out of "
+                               "memory)", "", "unreadable"))
+    return sorted(outcomes, key=lambda o: o.entry)
+
+
+def run_pool(pending: list[Entry], students: dict[str, Student], workers: int,
+             job: Callable[[Entry, dict[str, Student]], Outcome], record: Callable[[Outcome], None]) -> list[Entry]:
+    """Entries taken off `pending`, at most one a worker at a time, each outcome recorded, until none is left
+    or a worker dies; then the entries the broken pool held."""
+    broken: list[Entry] = []
+    in_flight: dict[Future, Entry] = {}
     # Fresh interpreters (spawn): a fork would carry this process's address space, torch's included, under
     # the workers' memory ceiling.
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context(
-            "spawn"), initializer=start_worker) as pool, \
-            Progress(disable=not show_progress, transient=True) as progress:
-        task = progress.add_task("checking", total=len(entries))
-        futures = {pool.submit(check_entry, entry, students): entry for entry in entries}
-        for future in as_completed(futures):
-            entry = futures[future]
-            try:
-                outcomes.append(future.result())
-            except Exception as e:  # the worker itself died (killed, out of memory): this entry's row says so
-                outcomes.append(Outcome(entry.name, entry.roll, None, f"the checker's process failed on it "
-                                        f"({type(e).__name__})", "", "unreadable"))
-            progress.advance(task)
-    return sorted(outcomes, key=lambda o: o.entry)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=start_worker) as pool:
+        while in_flight or (pending and not broken):
+            while pending and not broken and len(in_flight) < workers:
+                entry = pending.pop(0)
+                try:
+                    in_flight[pool.submit(job, entry, students)] = entry
+                except BrokenProcessPool:
+                    broken.append(entry)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                entry = in_flight.pop(future)
+                error = future.exception()
+                if error is None:
+                    record(future.result())
+                elif isinstance(error, BrokenProcessPool):
+                    broken.append(entry)
+                else:  # the outcome did not come back (it would not pickle): the checker's fault
+                    record(Outcome(entry.name, entry.roll, None, f"{type(error).__name__}: {error}".splitlines()[0],
+                                   "", "checker_error", traceback="".join(traceback.format_exception(error))))
+    return broken
 
 
 def handed_in(outcome: Outcome) -> str:
