@@ -24,6 +24,7 @@ page by page against the text limit. Every failure is one line (UserError).
 """
 
 import ast
+import functools
 import io
 import itertools
 import logging
@@ -46,8 +47,8 @@ CONTINUED = "↪"  # nbconvert's LaTeX marks the rest of a code line it wrapped
 HYPHENATED = re.compile(r"(?<=[a-z])[-\u00ad\u2010]$")
 
 # Both libraries log each thing they repair in a malformed file; a grader is told only whether it was read.
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+logging.getLogger("pdfminer").setLevel(logging.CRITICAL)
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 BlockKind = Literal["text", "code", "output"]
 Box = tuple[float, float, float, float]
@@ -175,7 +176,8 @@ def page_rows(data: bytes, name: str, max_chars: int) -> Iterator[list[Row]]:
     from pdfminer.layout import LAParams
 
     total = 0
-    for page in extract_pages(io.BytesIO(data), laparams=LAParams(boxes_flow=None)):
+    # all_texts: text inside forms too (a PDF merged or imported by another tool draws each page as a form)
+    for page in extract_pages(io.BytesIO(data), laparams=LAParams(boxes_flow=None, all_texts=True)):
         lines: list = []
         shapes: list = []
         collect(page, lines, shapes)
@@ -215,12 +217,17 @@ def glyphs_of(line) -> list[Glyph]:
             following = items[i + 1] if i + 1 < len(items) else None
             room = not (text == " " and isinstance(following, LTChar) and abs(following.x0 - item.x0) < 0.01)
             if item.upright and room:
-                glyphs.append(Glyph(item.x0, item.x1, text, item.size, bool(MONO.search(item.fontname))))
+                glyphs.append(Glyph(item.x0, item.x1, text, item.size, monospace(item.fontname)))
         elif text == " " and glyphs and not glyphs[-1].text.isspace():
             glyphs.append(space_after(glyphs[-1]))
     while glyphs and glyphs[-1].text.isspace():
         glyphs.pop()
     return glyphs
+
+
+@functools.lru_cache(maxsize=1024)
+def monospace(font: str) -> bool:
+    return bool(MONO.search(font))
 
 
 def baseline_rows(lines: list) -> list[Row]:
@@ -472,9 +479,10 @@ def table_row(rows: list[Row], i: int) -> bool:
 
 
 def right_edge(rows: list[Row]) -> float:
-    """Where the page's lines of text end: the right edge of its longer rows."""
-    ends = sorted(row.x1 for row in rows if len(row.glyphs) >= 40)
-    return ends[int(0.9 * (len(ends) - 1))] if ends else max((row.x1 for row in rows), default=0.0)
+    """Where the page's lines of text end: the right edge of its longer rows (of many, the 90th percentile,
+    so that one row running into the margin does not move it)."""
+    ends = sorted(row.x1 for row in rows if len(row.glyphs) >= 40) or sorted(row.x1 for row in rows) or [0.0]
+    return ends[int(0.9 * (len(ends) - 1))] if len(ends) >= 10 else ends[-1]
 
 
 def line_gap(rows: list[Row]) -> float:
@@ -516,9 +524,13 @@ def joined(line: str, text: str) -> str:
     return f"{line} {text}"
 
 
+QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'})
+
+
 def normal(text: str) -> str:
-    """NFKC (ligatures, full-width forms); soft hyphens, unmapped glyphs and control characters dropped."""
-    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    """NFKC (ligatures, full-width forms), typographic quotes as typed (a word processor curls them, so
+    ['1', '3'] arrives as [‘1’, ‘3’]); soft hyphens, unmapped glyphs and control characters dropped."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").translate(QUOTES)
     return re.sub(r"\(cid:\d+\)|[\x00-\x08\x0b-\x1f]", "", text)
 
 
