@@ -127,6 +127,33 @@ def argument(call: ast.Call, index: int, *names: str) -> ast.expr | None:
     return call.args[index] if len(call.args) > index and not isinstance(call.args[index], ast.Starred) else None
 
 
+def names_in(node: ast.AST) -> list[str]:
+    """An expression's names, attributes and string keys: `df['label'] % 2` -> ['df', 'label']."""
+    names = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            names.append(n.id)
+        elif isinstance(n, ast.Attribute):
+            names.append(n.attr)
+        elif isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str):
+            names.append(n.slice.value)
+    return names
+
+
+def words(node: ast.AST) -> set[str]:
+    """The words of an expression's names: `x_test` -> {'x', 'test'}, `self.logVar` -> {'self', 'log', 'var'}."""
+    return {w.lower() for name in names_in(node) for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)}
+
+
+LABEL_WORDS = {"y", "label", "labels", "target", "targets", "t", "lbl", "cls", "class", "classes", "digit"}
+
+
+def label_like(node: ast.AST) -> bool:
+    """A label: named so (`y`, `train_set.targets`, `df['label']`), or a sample's second item (`ds[i][1]`)."""
+    return bool(words(node) & LABEL_WORDS) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+                                               and node.slice.value == 1)
+
+
 LARGEST = 10**6  # an integer a network could mean; beyond it, products of products only cost time
 MAX_REPEAT = 64  # loop repetitions counted: no network of the exam has more layers
 
@@ -153,6 +180,13 @@ class Constants:
                         value = self.number(default)
                         if value is not None:
                             self.values.setdefault(arg.arg, value)
+
+    def over(self, other: Constants) -> Constants:
+        """These constants, and `other`'s where these do not name them."""
+        own = set(self.values) | set(self.floats)
+        self.values = {k: v for k, v in other.values.items() if k not in own} | self.values
+        self.floats = {k: v for k, v in other.floats.items() if k not in own} | self.floats
+        return self
 
     def number(self, node: ast.AST | None, names: Mapping[str, float | None] | None = None) -> int | None:
         """An integer expression's value, where it is one of literals and named constants (and `names`, numbers
@@ -233,8 +267,35 @@ def defaults(function: ast.FunctionDef | ast.Lambda) -> list[tuple[ast.arg, ast.
     return pairs + [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
 
 
+Nodes = list[tuple[Source, ast.AST]]
+
+
+def scopes(sources: list[Source]) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, Nodes]]:
+    """The nodes of each scope a name lives in: the module (every cell's top level together, as a notebook
+    runs them), and each function's body apart (a method's, a nested function's), with its function."""
+    found: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, Nodes]] = []
+
+    def collect(source: Source, roots: list[ast.stmt], into: Nodes) -> None:
+        stack: list[ast.AST] = list(roots[::-1])  # popped in the order the code reads
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append((node, []))
+                collect(source, node.body, found[-1][1])
+                continue
+            into.append((source, node))
+            stack.extend(list(ast.iter_child_nodes(node))[::-1])
+
+    module: Nodes = []
+    for source in sources:
+        collect(source, source.tree.body, module)
+    return [(None, module), *found]
+
+
 class Code:
-    """The code pieces of one submission, each parsed once (a piece keeps its tree), and their constants."""
+    """The code pieces of one submission, each parsed once (a piece keeps its tree), and their constants: a
+    notebook's cells share theirs, each script of a folder has its own (over the others', which it may
+    import)."""
 
     def __init__(self, pieces: list[Piece]):
         self.sources: list[Source] = []
@@ -244,7 +305,12 @@ class Code:
                 self.unparsed.append(piece)
             else:
                 self.sources.append(Source(piece, piece.tree, piece.text.splitlines()))
-        self.constants = Constants(self.sources)
+        every = Constants(self.sources)
+        self.files = {file: Constants([s for s in self.sources if s.piece.file == file]).over(every)
+                      for file in dict.fromkeys(s.piece.file for s in self.sources)}
+
+    def constants_of(self, source: Source) -> Constants:
+        return self.files[source.piece.file]
 
     def nodes(self) -> Iterator[tuple[Source, ast.AST]]:
         for source in self.sources:

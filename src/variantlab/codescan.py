@@ -9,8 +9,21 @@ trains on one dataset and tests on another, or initialises two ways, shows both.
 
 import ast
 import re
+from dataclasses import dataclass
 
-from variantlab.codeparse import Code, Constants, Found, Source, call_name, dotted, keyword, root_name
+from variantlab.codeparse import (
+    Code,
+    Constants,
+    Found,
+    Nodes,
+    call_name,
+    dotted,
+    keyword,
+    label_like,
+    names_in,
+    scopes,
+    words,
+)
 from variantlab.networks import Model, Networks, encoder_layers, fc_value, head_widths
 from variantlab.submission import Piece
 from variantlab.trainscan import Training
@@ -79,19 +92,40 @@ def named_in(text: str) -> str | None:
     return "cifar10" if re.search(r"cifar[-_ ]?10(?!\d)", text) else None
 
 
-def strings_in(node: ast.AST | None) -> str:
-    """The string literals of an expression, joined as a path: `os.path.join(ROOT, "mnist", "train.csv")`."""
+def strings_in(node: ast.AST | None, texts: dict[str, str]) -> str:
+    """The strings of an expression, joined as a path: `os.path.join(ROOT, "mnist", "train.csv")`, a name
+    the module binds to a string (`train_path`) read as that string."""
     if node is None:
         return ""
-    return "/".join(n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    found = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str):
+            found.append(n.value)
+        elif isinstance(n, ast.Name) and n.id in texts:
+            found.append(texts[n.id])
+    return "/".join(found)
 
 
 def split_role(text: str) -> str:
     """'train' or 'test' for a split or a file name that says which ('t10k' is MNIST's test files' prefix)."""
-    name = text.lower().rsplit("/", 1)[-1]
+    name = re.split(r"[/\\]", text.lower())[-1]
     if re.search(r"test|t10k|(^|[^a-z])val", name):
         return "test"
     return "train" if "train" in name else ""
+
+
+def dataset_classes(code: Code) -> dict[str, str]:
+    """The submission's own Dataset classes whose paths or addresses name one dataset (`class Fashion(Dataset)`
+    with the Fashion-MNIST files' URLs): building one loads that dataset."""
+    classes = {}
+    for _, node in code.nodes():
+        if isinstance(node, ast.ClassDef) and any(dotted(base).endswith("Dataset") for base in node.bases):
+            paths = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                     and re.fullmatch(r"\S*[/.\\]\S*", n.value)]
+            keys = {key for path in paths if (key := named_in(path)) is not None}
+            if len(keys) == 1:
+                classes[node.name] = keys.pop()
+    return classes
 
 
 def dataset_aliases(code: Code) -> dict[str, str]:
@@ -110,27 +144,40 @@ def dataset_aliases(code: Code) -> dict[str, str]:
     return aliases
 
 
-def torchvision_role(call: ast.Call) -> str:
+def torchvision_role(call: ast.Call, default: str = "train") -> str:
     """torchvision's `train=` (positional second), True by default; '' where the code decides at run time."""
     given = keyword(call, "train")
     if given is None and len(call.args) > 1:
         given = call.args[1]
     if given is None:
-        return "train"
+        return default
     if isinstance(given, ast.Constant) and isinstance(given.value, bool):
         return "train" if given.value else "test"
     return ""
 
 
-def loaded_dataset(call: ast.Call, aliases: dict[str, str]) -> tuple[str, str] | None:
+@dataclass
+class Loaders:
+    """What names load data in one submission: aliases of a library's datasets, the submission's own Dataset
+    classes, and the strings its module names (paths)."""
+
+    aliases: dict[str, str]
+    classes: dict[str, str]
+    texts: dict[str, str]
+
+
+def loaded_dataset(call: ast.Call, loaders: Loaders) -> tuple[str, str] | None:
     """(dataset, role) where the call loads a dataset as data: torchvision's classes, Keras's `load_data()`,
-    a hub's loader by name, a CSV or NumPy file or MNIST's idx files named for it; never a model file
-    (`torch.load("mnist_cnn.pt")`)."""
+    a hub's loader by name, a CSV or NumPy file or MNIST's idx files named for it, the submission's own
+    Dataset class over those files; never a model file (`torch.load("mnist_cnn.pt")`)."""
     name = call_name(call)
     func = call.func
+    aliases = loaders.aliases
     if name in ("FashionMNIST", "MNIST", "CIFAR10") or (isinstance(func, ast.Name) and func.id in aliases):
         key = dataset_key(name) or aliases.get(name)
         return (key, torchvision_role(call)) if key else None
+    if isinstance(func, ast.Name) and func.id in loaders.classes:
+        return loaders.classes[func.id], torchvision_role(call, default="")
     if name == "load_data" and isinstance(func, ast.Attribute):
         owner = func.value
         key = aliases.get(owner.id) if isinstance(owner, ast.Name) else (
@@ -139,11 +186,11 @@ def loaded_dataset(call: ast.Call, aliases: dict[str, str]) -> tuple[str, str] |
     path = dotted(func)
     first = call.args[0] if call.args else keyword(call, "name", "path", "filepath_or_buffer", "fname", "file")
     if name in HUB_LOADERS or path in ("tfds.load", "tensorflow_datasets.load"):
-        key = named_in(strings_in(first))
+        key = named_in(strings_in(first, loaders.texts))
         split = keyword(call, "split")
         return (key, split_role(split.value) if isinstance(split, ast.Constant) and isinstance(split.value, str)
                 else "") if key else None
-    text = strings_in(first)
+    text = strings_in(first, loaders.texts)
     if not text or MODEL_FILE.search(text) or name in ("load_state_dict", "load_model", "load_weights") \
             or path.startswith("torch."):
         return None
@@ -154,10 +201,13 @@ def loaded_dataset(call: ast.Call, aliases: dict[str, str]) -> tuple[str, str] |
 
 
 def scan_dataset(code: Code) -> list[Found]:
-    aliases = dataset_aliases(code)
+    texts = {node.targets[0].id: node.value.value for _, node in scopes(code.sources)[0][1]
+             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+             and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+    loaders = Loaders(dataset_aliases(code), dataset_classes(code), texts)
     found = []
     for source, call in code.calls():
-        loaded = loaded_dataset(call, aliases)
+        loaded = loaded_dataset(call, loaders)
         if loaded is not None:
             found.append(source.found(loaded[0], call, role=loaded[1]))
     return found
@@ -197,24 +247,6 @@ PASS_THROUGH = {"clamp", "clip", "to", "float", "cuda", "view", "reshape", "type
 MODULES = {"torch", "np", "numpy", "tf", "F"}
 
 
-def names_in(node: ast.AST) -> list[str]:
-    """An expression's names, attributes and string keys: `df['label'] % 2` -> ['df', 'label']."""
-    names = []
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name):
-            names.append(n.id)
-        elif isinstance(n, ast.Attribute):
-            names.append(n.attr)
-        elif isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str):
-            names.append(n.slice.value)
-    return names
-
-
-def words(node: ast.AST) -> set[str]:
-    """The words of an expression's names: `x_test` -> {'x', 'test'}, `self.logVar` -> {'self', 'log', 'var'}."""
-    return {w.lower() for name in names_in(node) for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)}
-
-
 def random_draw(node: ast.AST) -> str | None:
     """'normal' or 'uniform' for a call that draws a tensor of random values, None for anything else: a scalar
     draw (`random.uniform(-10, 10)`, an angle) is not noise on an image."""
@@ -232,38 +264,13 @@ def random_draw(node: ast.AST) -> str | None:
     return kind if tensor else None
 
 
-Scope = tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, list[tuple[Source, ast.AST]]]
-
-
-def scopes(code: Code) -> list[Scope]:
-    """The nodes of each scope a name lives in: the module (every cell's top level together, as a notebook
-    runs them), and each function's body apart (a method's, a nested function's), with its function."""
-    found: list[Scope] = []
-
-    def collect(source: Source, roots: list[ast.stmt], into: list[tuple[Source, ast.AST]]) -> None:
-        stack: list[ast.AST] = list(roots[::-1])  # popped in the order the code reads
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found.append((node, []))
-                collect(source, node.body, found[-1][1])
-                continue
-            into.append((source, node))
-            stack.extend(list(ast.iter_child_nodes(node))[::-1])
-
-    module: list[tuple[Source, ast.AST]] = []
-    for source in code.sources:
-        collect(source, source.tree.body, module)
-    return [(None, module), *found]
-
-
 class Noise:
     """Where random noise is added to images, within one scope: `x + noise`, `x + 0.1 * torch.randn_like(x)`,
     `x += noise`, `x.add_(noise)` (in a function, a transform's `__call__`, a `Lambda`); and library noise
     transforms (`GaussianNoise` in a Keras model, `AddGaussianNoise` in a `Compose`) the submission does not
     define itself. Not a random tensor fed to a model, a weight's init, or a latent sample (`mu + eps * std`)."""
 
-    def __init__(self, nodes: list[tuple[Source, ast.AST]], classes: set[str], drawn: dict[str, str]):
+    def __init__(self, nodes: Nodes, classes: set[str], drawn: dict[str, str]):
         self.nodes = nodes
         self.classes = classes
         self.drawn = drawn  # the submission's functions that return noise: `def noise(x): return 0.1 * randn_like(x)`
@@ -297,7 +304,7 @@ class Noise:
                 return left if left and (right or scale(node.right)) else right if right and scale(node.left) else None
         if isinstance(node, ast.Call) and call_name(node) in PASS_THROUGH:
             owner = node.func.value if isinstance(node.func, ast.Attribute) else None
-            if owner is not None and root_name(owner) not in MODULES:  # `noise.clamp(-0.2, 0.2)`
+            if owner is not None and dotted(owner) not in MODULES:  # `noise.clamp(-0.2, 0.2)`
                 return self.kind(owner)
             return self.kind(node.args[0]) if node.args else None  # `torch.clamp(noise, -0.2, 0.2)`
         return None
@@ -323,7 +330,7 @@ class Noise:
                 kind = self.added(node.value, node.target)
             elif isinstance(node, ast.Call) and call_name(node) in ("add", "add_") and node.args:
                 owner = node.func.value if isinstance(node.func, ast.Attribute) else None
-                if owner is not None and root_name(owner) not in MODULES:
+                if owner is not None and dotted(owner) not in MODULES:
                     kind = self.added(node.args[0], owner)
                 elif len(node.args) == 2:
                     kind = self.added(node.args[1], node.args[0])
@@ -356,7 +363,7 @@ def scan_augmentation(code: Code, classes: set[str]) -> list[Found]:
             moves["flip"].append(source.found("flip", call))
         elif name in ROTATIONS and rotates(call):
             moves["rotate"].append(source.found("rotate", call))
-    scoped = scopes(code)
+    scoped = scopes(code.sources)
     drawn = {function.name: kind for function, nodes in scoped
              if function is not None and (kind := Noise(nodes, classes, {}).returned()) is not None}
     for _, nodes in scoped:
@@ -393,7 +400,6 @@ def scan_pool(networks: Networks) -> list[Found]:
 # Classes: the labels the code keeps, or all ten where it plainly keeps them all.
 
 CLASS_NAME = re.compile(r"class|target|keep|select|wanted|chosen", re.I)
-LABEL_WORDS = {"y", "label", "labels", "target", "targets", "t", "lbl", "cls", "class", "classes", "digit"}
 PREDICTION_WORDS = {"pred", "preds", "predicted", "prediction", "predictions", "output", "outputs", "out",
                     "logits", "argmax", "max", "yhat"}  # `(predicted == labels).sum()` counts; it selects nothing
 ALL_CLASSES = "all 10 classes"
@@ -430,12 +436,6 @@ def literal_labels(node: ast.AST, constants: Constants) -> tuple[int, ...] | Non
     if 0 < len(values) < 10 and len(set(values)) == len(values) and all(0 <= v <= 9 for v in values):
         return tuple(sorted(values))
     return None
-
-
-def label_like(node: ast.AST) -> bool:
-    """A label: named so (`y`, `train_set.targets`, `df['label']`), or a sample's second item (`ds[i][1]`)."""
-    return bool(words(node) & LABEL_WORDS) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
-                                               and node.slice.value == 1)
 
 
 def halves(node: ast.AST, constants: Constants) -> bool:
@@ -478,37 +478,65 @@ def selects(node: ast.AST, lists: set[str], constants: Constants) -> bool:
     return halves(node, constants)
 
 
+def class_count(node: ast.AST) -> ast.AST | None:
+    """The class count a node gives: `num_classes = 5`, `n_classes=5`, `to_categorical(y, 5)`."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and re.search("class", dotted(node.targets[0]), re.I):
+        return node.value
+    if isinstance(node, ast.keyword) and re.search("class", node.arg or "", re.I):
+        return node.value
+    if isinstance(node, ast.Call) and call_name(node) == "to_categorical" and len(node.args) > 1:
+        return node.args[1]
+    return None
+
+
+def fewer_than_ten(code: Code, networks: Networks) -> bool:
+    """Whether the code says it has fewer than ten classes, however it picked them: a network's output layer
+    narrower than ten (`nn.Linear(256, 5)`, `Dense(5)`), or a class count below ten (`num_classes = 5`,
+    `to_categorical(y, 5)`)."""
+    for model in networks.models:
+        linear = [layer.width for layer in model.applied if layer.kind == "linear"]
+        if linear and linear[-1] is not None and 1 < linear[-1] < 10:
+            return True
+    for source, node in code.nodes():
+        count = code.constants_of(source).number(class_count(node))
+        if count is not None and 1 < count < 10:
+            return True
+    return False
+
+
 def trains(code: Code) -> bool:
     return any(call_name(call) in ("backward", "fit", "fit_generator", "train_on_batch") for _, call in code.calls())
 
 
-def scan_classes(code: Code, datasets: list[Found]) -> list[Found]:
+def scan_classes(code: Code, datasets: list[Found], networks: Networks) -> list[Found]:
     """Every class list the code keeps: a list named for classes, a membership test, a parity filter on labels.
-    Where the code loads a dataset, trains, and selects nothing at all, all ten classes."""
+    Where the code loads a dataset, trains, selects nothing and counts no fewer classes, all ten."""
     found: list[Found] = []
     lists: set[str] = set()  # names of label lists: `keep = [1, 3, 5, 7, 9]`, then `t in keep`
     for source, node in code.nodes():
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            labels = literal_labels(node.value, code.constants)
+            labels = literal_labels(node.value, code.constants_of(source))
             if labels is not None and isinstance(node.targets[0], ast.Name):
                 lists.add(node.targets[0].id)
             if labels is not None and len(labels) == 5 and CLASS_NAME.search(dotted(node.targets[0])):
                 found.append(source.found(list(labels), node))
         elif isinstance(node, ast.Call) and call_name(node) in ("isin", "in1d") and len(node.args) >= 2:
-            if (classes := five_classes(node.args[1], code.constants)) is not None:
+            if (classes := five_classes(node.args[1], code.constants_of(source))) is not None:
                 found.append(source.found(list(classes), node))
         elif isinstance(node, ast.Compare) and len(node.ops) == 1:
-            if isinstance(node.ops[0], ast.In) and (classes := five_classes(node.comparators[0], code.constants)):
+            constants = code.constants_of(source)
+            if isinstance(node.ops[0], ast.In) and (classes := five_classes(node.comparators[0], constants)):
                 found.append(source.found(list(classes), node))
-            elif (kept := parity(node, code.constants, condition=False)) is not None:
+            elif (kept := parity(node, constants, condition=False)) is not None:
                 found.append(source.found(kept, node))
         elif isinstance(node, (ast.comprehension, ast.If)):  # `[x for x, y in data if y % 2]`
             for test in node.ifs if isinstance(node, ast.comprehension) else [node.test]:
-                if not isinstance(test, ast.Compare) and (kept := parity(test, code.constants, True)) is not None:
+                if not isinstance(test, ast.Compare) and (kept := parity(test, code.constants_of(source), True)):
                     found.append(source.found(kept, node if isinstance(node, ast.If) else test))
     if found or not datasets or not trains(code):
         return found
-    if any(selects(node, lists, code.constants) for _, node in code.nodes()):
+    if any(selects(node, lists, code.constants_of(source)) for source, node in code.nodes()) \
+            or fewer_than_ten(code, networks):
         return []
     loading = next((f for f in datasets if f.role == "train"), datasets[0])
     return [Found(ALL_CLASSES, loading.where, loading.excerpt, loading.role)]
@@ -523,7 +551,7 @@ def scan(pieces: list[Piece]) -> tuple[dict[str, list[Found]], list[Piece]]:
     datasets = scan_dataset(code)
     for aspect, values in (("dataset", datasets), ("init", scan_init(code)),
                            ("augmentation", scan_augmentation(code, set(networks.classes))),
-                           ("pool", scan_pool(networks)), ("classes", scan_classes(code, datasets))):
+                           ("pool", scan_pool(networks)), ("classes", scan_classes(code, datasets, networks))):
         if values:
             found[aspect] = values
     return found, code.unparsed

@@ -57,7 +57,6 @@ class Networks:
 
     def __init__(self, code: Code):
         self.code = code
-        self.constants = code.constants
         self.classes: dict[str, tuple[Source, ast.ClassDef]] = {}
         for source, node in code.nodes():
             if isinstance(node, ast.ClassDef):
@@ -66,8 +65,13 @@ class Networks:
         self.models = self.find_models()
         self.cnn = cnn_of(self.models)
         self.autoencoder = autoencoder_of(self.models, self.cnn)
-        self.classifiers = [m for m in self.models if m is not self.cnn and re.search(r"classif", m.name, re.I)
-                            and m is not self.autoencoder]
+        cnns = convnets(self.models)
+        self.classifiers = [m for m in self.models if m is not self.autoencoder and (on_encoder(m) or (
+            re.search(r"classif", m.name, re.I) and m not in cnns))]
+        # Every network by its kind, the ones above and any other the code defines: a second CNN tried is a CNN.
+        self.kinds = {m.name: "cnn" for m in cnns}
+        self.kinds |= {m.name: "autoencoder" for m in autoencoders(self.models, self.cnn)}
+        self.kinds |= {m.name: "ae_classifier" for m in self.classifiers}
 
     def layer(self, source: Source, call: ast.Call) -> Layer | None:
         spec = LAYERS.get(call_name(call))
@@ -76,7 +80,8 @@ class Networks:
         kind, position = spec
         width = None
         if kind in WIDTH_KEYWORDS:
-            width = self.constants.number(argument(call, 1 if position == "torch" else 0, *WIDTH_KEYWORDS[kind]))
+            given = argument(call, 1 if position == "torch" else 0, *WIDTH_KEYWORDS[kind])
+            width = self.code.constants_of(source).number(given)
         return Layer(kind, width, source.found(kind, call))
 
     def layers_of(self, source: Source, node: ast.AST, local: dict[str, list[Layer]]) -> list[Layer]:
@@ -99,7 +104,7 @@ class Networks:
         if isinstance(node, ast.Dict):
             return [x for value in node.values if value is not None for x in self.layers_of(source, value, local)]
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
-            times = self.constants.loop_count(node.generators[0].iter)
+            times = self.code.constants_of(source).loop_count(node.generators[0].iter)
             return (self.layers_of(source, node.elt, local) * times)[:MAX_REPEAT]
         if isinstance(node, ast.Name):
             return list(local.get(node.id, self._models[node.id].applied if node.id in self._models else []))
@@ -124,23 +129,24 @@ class Networks:
     def collect_parts(self, source: Source, body: list[ast.stmt], parts: dict[str, list[Layer]],
                       local: dict[str, list[Layer]], times: int) -> None:
         """`self.X = ...` (and `self.X.append(...)`, local lists built for them) in a method, loops counted."""
+        constants = self.code.constants_of(source)
         for statement in body:
             if isinstance(statement, ast.For):
                 values = statement.iter.elts if isinstance(statement.iter, (ast.List, ast.Tuple)) else []
                 if values and isinstance(statement.target, ast.Name):  # `for width in [10, 20, 40]:` each in turn
                     name = statement.target.id
-                    saved = self.constants.values.get(name)
+                    saved = constants.values.get(name)
                     for element in values:
-                        number = self.constants.number(element)
+                        number = constants.number(element)
                         if number is not None:
-                            self.constants.values[name] = number
+                            constants.values[name] = number
                         self.collect_parts(source, statement.body, parts, local, times)
-                    self.constants.values.pop(name, None)
+                    constants.values.pop(name, None)
                     if saved is not None:
-                        self.constants.values[name] = saved
+                        constants.values[name] = saved
                 else:
                     self.collect_parts(source, statement.body, parts, local,
-                                   min(times * self.constants.loop_count(statement.iter), MAX_REPEAT))
+                                   min(times * constants.loop_count(statement.iter), MAX_REPEAT))
                 continue
             if isinstance(statement, (ast.If, ast.With, ast.Try)):
                 self.collect_parts(source, statement.body, parts, local, times)
@@ -267,24 +273,41 @@ AE_NAME = r"auto|(^|[^a-z])ae([^a-z]|$)|^ae|encoder|decoder"
 HEAD_PART = r"fc|classif|head|out|dense|cls|linear|mlp|pred|logit|hidden"
 
 
+def convnets(models: list[Model]) -> list[Model]:
+    """The convolutional networks not named for an autoencoder and holding no decoder: the CNN's kind."""
+    return [m for m in models if m.count("conv") and not m.count("deconv") and not re.search(AE_NAME, m.name, re.I)
+            and not m.part_layers(r"dec")]
+
+
 def cnn_of(models: list[Model]) -> Model | None:
-    convnets = [m for m in models if m.count("conv") and not m.count("deconv") and not re.search(AE_NAME, m.name, re.I)
-                and not m.part_layers(r"dec")]
-    if not convnets:
-        return None
-    return max(convnets, key=lambda m: (bool(re.search(r"cnn|conv|net", m.name, re.I)), m.count("conv")))
+    nets = convnets(models)
+    return max(nets, key=lambda m: (bool(re.search(r"cnn|conv|net", m.name, re.I)), m.count("conv"))) if nets else None
+
+
+def on_encoder(model: Model) -> bool:
+    """A classifier on an encoder: a part named for the encoder, none for a decoder, linear layers besides
+    (`self.encoder = encoder; self.fc1 = nn.Linear(64, 256)`)."""
+    named = [name for name in model.parts if name != model.name]
+    return any(re.search("enc", n, re.I) for n in named) and not any(re.search("dec", n, re.I) for n in named) \
+        and any(layer.kind == "linear" for name in named if not re.search("enc", name, re.I)
+                for layer in model.parts[name])
 
 
 def encodes_and_decodes(model: Model) -> bool:
     return bool(model.part_layers(r"enc", avoid=r"dec")) and bool(model.part_layers(r"dec"))
 
 
-def autoencoder_of(models: list[Model], cnn: Model | None) -> Model | None:
-    """The autoencoder: a network with an encoder and a decoder (whatever else it holds, a classifier head
-    included), else one named for it and not for a classifier."""
+def autoencoders(models: list[Model], cnn: Model | None) -> list[Model]:
+    """Networks with an encoder and a decoder (whatever else they hold, a classifier head included), and
+    those named for an autoencoder and not for a classifier."""
     named = [m for m in models if (re.search(AE_NAME, m.name, re.I) or m.part_layers(r"enc"))
              and not re.search(r"classif", m.name, re.I)]
-    candidates = [m for m in models if m is not cnn and (encodes_and_decodes(m) or m in named)]
+    return [m for m in models if m is not cnn and (encodes_and_decodes(m) or m in named)]
+
+
+def autoencoder_of(models: list[Model], cnn: Model | None) -> Model | None:
+    """The autoencoder: one with an encoder and a decoder before one only named so."""
+    candidates = autoencoders(models, cnn)
     if not candidates:
         return None
     return max(candidates, key=lambda m: (encodes_and_decodes(m),
@@ -306,9 +329,10 @@ def encoder_layers(ae: Model, infer: bool = True) -> list[Layer]:
 
 
 def head_widths(layers: list[Layer]) -> list[int | None]:
-    """The hidden FC widths of a classifier head: every linear layer but the output one."""
+    """The hidden FC widths of a classifier head: every linear layer but the output one. A last layer wider
+    than ten classes is no output layer but the FC layer the student meant, left without one."""
     linear = [layer.width for layer in layers if layer.kind == "linear"]
-    return linear[:-1]
+    return linear if linear and (linear[-1] or 0) > 10 else linear[:-1]
 
 
 def fc_value(widths: list[int | None]) -> object:
