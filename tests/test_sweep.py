@@ -103,7 +103,11 @@ def test_the_summary_sets_each_result_beside_its_variants_baseline(swept):
     assert "cnn below_measured: " in reference["flag"] and "more than 3 spreads below fast's" in reference["flag"]
     assert "this run changed cnn.epochs" in reference["flag"]  # said: not the baseline's settings
     assert "trained on the first 1000 images only" in reference["flag"]
-    assert "<tr class='flag'>" in (out / "class_summary.html").read_text()
+    page = (out / "class_summary.html").read_text()
+    row = next(r for r in page.split("<tbody ")[1:] if r.startswith('data-q="b20ai052 ayush abrol"'))
+    assert " data-f>" in row[:row.index(">") + 1]  # flagged, and kept by "flagged only"
+    for label in ("CNN below", "AE below", "settings changed", "train limit"):  # each flag's words fold open
+        assert f">{label}</span>" in row
     # MNIST, classes 1,3,5,7,9, 3+2, flip: not in the grade book; the closest measured variant is named.
     mnist = rows["B20AI053"]
     closest = derive(parse_student("21/08/00", "B20GB031", "btech")).key

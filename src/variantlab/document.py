@@ -129,7 +129,16 @@ def to_html(blocks: list[Block], wide: bool = False) -> str:
     """One self-contained page: figures embedded, the report's stylesheet; `wide` for tables of a class."""
     body_class = " class='wide'" if wide else ""
     out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title_of(blocks))}"
-           f"</title><style>{STYLE}</style></head><body{body_class}>"]
+           f"</title><style>{STYLE}</style></head><body{body_class}>", blocks_html(blocks)]
+    if any(isinstance(b, Table) and b.sortable for b in blocks):
+        out.append(SORT_SCRIPT)
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def blocks_html(blocks: list[Block]) -> str:
+    """The blocks as an HTML fragment, for a page of to_html's or a part of another page (sheet.py)."""
+    out = []
     for block in blocks:
         match block:
             case Heading(level, text):
@@ -149,7 +158,4 @@ def to_html(blocks: list[Block], wide: bool = False) -> str:
                            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
             case _:
                 assert_never(block)
-    if any(isinstance(b, Table) and b.sortable for b in blocks):
-        out.append(SORT_SCRIPT)
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return "\n".join(out)

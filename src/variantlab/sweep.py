@@ -18,17 +18,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from variantlab import baselines
+from variantlab import baselines, sheet
 from variantlab.atomic import atomic_path, default_out, inside, write_json, write_text
 from variantlab.baselines import Judgement
-from variantlab.config import CLASSIFIERS, ClassifierName, Profile, RunSpec, check_train_limit, make_profile
-from variantlab.document import Block, Cell, Heading, Link, Paragraph, table, to_html
+from variantlab.config import CLASSIFIERS, TITLES, ClassifierName, Profile, RunSpec, check_train_limit, make_profile
+from variantlab.document import Block, Heading, Link, Paragraph, table
 from variantlab.errors import UserError
 from variantlab.locks import folder_lock
 from variantlab.report import mean_sd, pct, write_report
 from variantlab.results import RunResult, read_results
 from variantlab.roster import Row, read_roster, write_csv
-from variantlab.rules import derive
+from variantlab.rules import Variant, derive
 from variantlab.student import Student
 
 SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cnn_test_accuracy",
@@ -37,6 +37,11 @@ SUMMARY_COLUMNS = ("line", "roll", "first", "last", "status", "variant_key", "cn
                    "baseline_variant", "baseline_own", "cnn_baseline", "cnn_baseline_std", "ae_classifier_baseline",
                    "ae_classifier_baseline_std", "cnn_verdict", "ae_classifier_verdict", "outlier", "flag", "report",
                    "error")
+MODEL_SHORT: dict[ClassifierName, str] = {"cnn": "CNN", "ae_classifier": "AE"}
+DATASET_SHORT = {"fashion_mnist": "F-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
+# baselines.judge's caveats, by a phrase each holds, and the label each shows under in the summary's rows
+CAVEAT_LABELS = (("stands in for this variant", "stand-in baseline"), ("this run changed", "settings changed"),
+                 ("trained on the first", "train limit"), ("a low claim is not judged", "low not judged"))
 # Environment a worker needs to find data the way the driver does (a cluster's nodes have their own).
 FORWARDED_ENV = ("VARIANTLAB_DATA", "VARIANTLAB_OFFLINE", "XDG_CACHE_HOME")
 
@@ -204,11 +209,15 @@ class SummaryRow:
         return any(j.outlier for j in self.judgements.values())
 
     @property
-    def flags(self) -> list[str]:
-        """Each outlying model's reason, then every caveat once (or why nothing could be judged)."""
-        flags = [f"{m} {j.verdict}: {j.why}" for m, j in self.judgements.items() if j.outlier]
-        flags += [f"no baseline: {j.why}" for j in list(self.judgements.values())[:1] if j.verdict == "no_baseline"]
-        return flags + list(dict.fromkeys(c for j in self.judgements.values() for c in j.caveats))
+    def flags(self) -> list[tuple[str, str]]:
+        """Each outlying model's reason, then every caveat once (or why nothing could be judged): each as a
+        short label and its words."""
+        flags = [(f"{MODEL_SHORT[m]} {j.verdict.split('_')[0]}", f"{m} {j.verdict}: {j.why}")
+                 for m, j in self.judgements.items() if j.outlier]
+        flags += [("no baseline", f"no baseline: {j.why}") for j in list(self.judgements.values())[:1]
+                  if j.verdict == "no_baseline"]
+        caveats = dict.fromkeys(c for j in self.judgements.values() for c in j.caveats)
+        return flags + [(next((label for phrase, label in CAVEAT_LABELS if phrase in c), "caveat"), c) for c in caveats]
 
     def csv_record(self) -> dict[str, str | int | float]:
         """The row as the CSV holds it: fractions to six decimals, booleans as yes or empty."""
@@ -218,7 +227,8 @@ class SummaryRow:
         if self.status != "ok":
             return record
         baseline = self.judgements["cnn"].baseline
-        record |= {"seeds": self.seeds, "outlier": "yes" if self.outlier else "", "flag": "; ".join(self.flags)}
+        record |= {"seeds": self.seeds, "outlier": "yes" if self.outlier else "",
+                   "flag": "; ".join(words for _, words in self.flags)}
         if baseline is not None:
             record |= {"baseline_variant": baseline.key, "baseline_own": "yes" if baseline.own else
                        "no (closest measured)"}
@@ -279,27 +289,47 @@ def write_summary(out: Path, rows: list[Row], groups: dict[str, Group], seeds: i
     write_json(out / "groups.json", {k: {"students": [r.roll for r in g.students], "seed": g.spec.seed,
                                          "status": "ok" if g.result else "failed", "error": g.error}
                                      for k, g in groups.items()})
-    write_text(out / "class_summary.html", to_html(summary_blocks(summary, groups, seeds), wide=True))
+    write_text(out / "class_summary.html", summary_page(summary, groups, seeds))
     return summary
 
 
-def summary_blocks(summary: list[SummaryRow], groups: dict[str, Group], seeds: int) -> list[Block]:
-    def baseline_cell(e: SummaryRow, model: ClassifierName) -> str:
-        judgement = e.judgements.get(model)
-        if judgement is None or judgement.upper is None:
-            return ""
-        return mean_sd(judgement.upper.measured.accuracy[model])
+def summary_page(summary: list[SummaryRow], groups: dict[str, Group], seeds: int) -> str:
+    """class_summary.html: a line per roster row, its details folded under it; then the accuracy per variant."""
+    variants = {g.spec.variant.key: g.spec.variant for g in groups.values()}
+    columns = [sheet.Column("variant", "dataset, classes, conv + pool layers (the whole key opens with the row)",
+                            "12em"),
+               *(sheet.Column(MODEL_SHORT[m], f"{TITLES[m]} test accuracy % against its variant's baseline", "5.5em")
+                 for m in CLASSIFIERS)]
+    count = {status: sum(e.status == status for e in summary) for status in ("ok", "failed", "invalid")}
+    intro = [Paragraph(f"{len(summary)} roster rows: {count['ok']} ok, {count['failed']} failed, {count['invalid']} "
+                       f"invalid. {len(groups)} training groups ({seeds} seed(s) per variant).")]
+    rows = [_summary_row(e, variants.get(e.variant_key)) for e in summary]
+    return sheet.matrix_page("Class summary", intro, columns, rows, sheet.VERDICTS, _per_variant(groups))
 
-    def baseline_from(e: SummaryRow) -> str:
-        baseline = e.judgements["cnn"].baseline if e.judgements else None
-        return "" if baseline is None else "this variant" if baseline.own else f"closest: {baseline.key}"
 
-    cells: list[list[Cell]] = [
-        [str(e.line), e.roll, f"{e.first} {e.last}".strip(), e.status, e.variant_key,
-         mean_sd(e.accuracy["cnn"]) if e.accuracy else "", baseline_cell(e, "cnn"),
-         mean_sd(e.accuracy["ae_classifier"]) if e.accuracy else "", baseline_cell(e, "ae_classifier"),
-         baseline_from(e), "; ".join(e.flags), Link("report", e.report) if e.report else "", e.error]
-        for e in summary]
+def _summary_row(e: SummaryRow, variant: Variant | None) -> sheet.Row:
+    label = (f"{DATASET_SHORT.get(variant.dataset, variant.dataset)} {''.join(map(str, variant.classes))} "
+             f"{variant.conv_layers}+{variant.pool_layers}" if variant else "")
+    marks = [sheet.Mark(text=label, tip=e.variant_key)]
+    marks += [sheet.Mark(j.verdict, f"{100 * statistics.mean(e.accuracy[m]):.2f}",
+                         f"{mean_sd(e.accuracy[m])} %, {j.verdict}: {j.why}") for m, j in e.judgements.items()]
+    marks += [sheet.Mark()] * (len(CLASSIFIERS) + 1 - len(marks))  # nothing judged: failed or invalid
+    details: list[Block] = [Paragraph(f"Variant `{e.variant_key}`")] if e.variant_key else []
+    if e.judgements:
+        baseline = e.judgements["cnn"].baseline
+        baseline_from = ("none" if baseline is None else "this variant" if baseline.own
+                         else f"the closest measured variant, `{baseline.key}`")
+        details.append(table(["model", "test accuracy %", "verdict", f"baseline % ({baseline_from})", "why"],
+                             [[TITLES[m], mean_sd(e.accuracy[m]), j.verdict,
+                               mean_sd(j.upper.measured.accuracy[m]) if j.upper else "", j.why]
+                              for m, j in e.judgements.items()]))
+    flags = [("error", e.error)] if e.error else e.flags
+    return sheet.Row(e.roll, f"{e.first} {e.last}".strip(), e.status, tuple(marks),
+                     tuple(sheet.Flag(label, words) for label, words in flags), flagged=e.outlier or e.status != "ok",
+                     details=tuple(details), link=Link("report", e.report) if e.report else None)
+
+
+def _per_variant(groups: dict[str, Group]) -> list[Block]:
     per_variant: dict[str, dict[ClassifierName, list[float]]] = {}
     students: dict[str, int] = {}
     for g in groups.values():
@@ -311,18 +341,12 @@ def summary_blocks(summary: list[SummaryRow], groups: dict[str, Group], seeds: i
     spread = [[key, str(students[key]), str(len(s["cnn"])),
                *(f"{mean_sd(s[m])} (min {pct(min(s[m]))}, max {pct(max(s[m]))})" for m in CLASSIFIERS)]
               for key, s in sorted(per_variant.items())]
-    count = {status: sum(e.status == status for e in summary) for status in ("ok", "failed", "invalid")}
     return [
-        Heading(1, "Class summary"),
-        Paragraph(f"{len(summary)} roster rows: {count['ok']} ok, {count['failed']} failed, {count['invalid']} "
-                  f"invalid. {len(groups)} training groups ({seeds} seed(s) per variant). Each accuracy (%, mean ± sd "
-                  "over seeds) stands beside its variant's measured baseline (the grade book, docs/VARIANTS.md); a "
-                  f"row more than {baselines.OUTLIER_SDS:g} spreads from it is flagged, the spread being the seeds' "
-                  "sd or, when larger, the test set's sampling error (so a one-seed baseline judges too). Click a "
-                  "column header to sort."),
-        table(["line", "roll", "name", "status", "variant", "CNN %", "CNN baseline %", "AE classifier %",
-               "AE classifier baseline %", "baseline from", "flag", "report", "error"], cells,
-              marked={i for i, e in enumerate(summary) if e.outlier}, sortable=True),
+        Paragraph("Each accuracy (%, mean over seeds; ± sd in its tooltip and details) is judged against its variant's "
+                  "measured baseline (the grade book, docs/VARIANTS.md): a row more than "
+                  f"{baselines.OUTLIER_SDS:g} spreads from it is flagged, the spread being the seeds' sd or, when "
+                  "larger, the test set's sampling error (so a one-seed baseline judges too). Failed and invalid "
+                  "rows are flagged too."),
         Heading(2, "Test accuracy per variant"),
         Paragraph("Mean over seeds, ± standard deviation when there are several: what a grader compares a "
                   "student's submitted numbers to."),
