@@ -183,6 +183,9 @@ def test_two_class_lists_are_both_reported():
     ("df = pd.read_csv('/kaggle/input/fashionmnist/fashion-mnist_train.csv')", [("fashion_mnist", "train")]),
     ("imgs = read_idx(os.path.join('data', 'MNIST', 'raw', 't10k-images-idx3-ubyte'))", [("mnist", "test")]),
     ("ds = tfds.load('mnist', split='train', as_supervised=True)", [("mnist", "train")]),
+    ("TRAIN_CSV = r'C:\\data\\fashion-mnist_train.csv'\ndf = pd.read_csv(TRAIN_CSV)", [("fashion_mnist", "train")]),
+    ("class FashionFiles(Dataset):\n    url = 'http://fashion-mnist.example.org/t10k-images-idx3-ubyte.gz'\n"
+     "test_data = FashionFiles('./data', train=False)", [("fashion_mnist", "test")]),
 ])
 def test_data_loaded_counts_with_its_split(code, expected):
     assert [(f.value, f.role) for f in scanned(code).get("dataset", [])] == expected
@@ -219,6 +222,7 @@ ROTATION = "transform = transforms.Compose([transforms.RandomRotation(10), trans
     "batch += 0.1 * torch.randn_like(batch)",
     "def gaussian(shape, std=0.1):\n    return torch.randn(shape) * std\n\ndef augment(x):\n"
     "    return x + gaussian(x.shape)",
+    "for x, y in subset:\n    noisy_x = x + torch.randn(x.size()).to(device)\n    extra.append((noisy_x, y))",
 ])
 def test_noise_added_to_images_counts(noise):
     assert values(scanned(ROTATION + noise), "augmentation") == ["rotate_gaussian_noise"]
@@ -286,6 +290,16 @@ def test_a_selection_the_reader_cannot_name_is_not_all_ten(selection):
     assert "classes" not in scanned(LOAD_AND_TRAIN, selection)
 
 
+@pytest.mark.parametrize("five", [
+    "model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 5))",
+    "NUM_CLASSES = 5",
+    "y_train = keras.utils.to_categorical(y_train, 5)",
+])
+def test_code_that_counts_fewer_than_ten_classes_is_not_all_ten(five):
+    """The data may hold five classes already (a course's own CSV files): the code's own count says so."""
+    assert "classes" not in scanned(LOAD_AND_TRAIN, five)
+
+
 def test_code_without_data_or_training_says_nothing_of_classes():
     assert "classes" not in scanned("model = CNN()\nprint(model)")  # no data at all
     assert "classes" not in scanned("data = datasets.FashionMNIST('data', download=True)\nshow(data[0])")  # no training
@@ -315,6 +329,47 @@ def test_an_autoencoder_holding_its_classifier_head_is_read_whole():
     assert "conv_layers" not in found  # no CNN: the convolutions are the encoder's
     assert values(found, "augmentation") == ["rotate without noise"]  # the shape check's randn is no noise
     assert [(f.value, f.role) for f in found["dataset"]] == [("mnist", "train"), ("mnist", "test")]
+
+
+def test_a_classifier_on_the_encoder_is_found_by_what_it_holds_not_its_name():
+    found = scanned(NETWORKS, """
+        class EncoderWithHead(nn.Module):
+            def __init__(self, encoder):
+                super().__init__()
+                self.encoder = encoder
+                self.hidden = nn.Linear(32, 512)
+                self.out = nn.Linear(512, 5)
+
+            def forward(self, x):
+                return self.out(F.relu(self.hidden(self.encoder(x))))
+        """)
+    assert values(found, "ae_layers") == [2] and values(found, "ae_fc_nodes") == [512]
+
+
+def test_a_single_layer_wider_than_the_classes_is_the_fc_layer():
+    found = scanned("""
+        class CNN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+                self.pool = nn.AvgPool2d(2)
+                self.fc1 = nn.Linear(8 * 14 * 14, 512)  # forgot the output layer
+
+            def forward(self, x):
+                return F.relu(self.fc1(torch.flatten(self.pool(F.relu(self.conv1(x))), 1)))
+        """)
+    assert values(found, "fc_nodes") == [512]
+
+
+def test_scripts_of_a_folder_keep_their_own_constants():
+    pieces = [Piece("code", "WIDTH = 8\nconv = nn.Conv2d(1, WIDTH, 3)\npool = nn.MaxPool2d(2)\n"
+                    "class CNN(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                    "        self.c = nn.Conv2d(1, WIDTH, 3)\n        self.p = nn.MaxPool2d(2)", "q1.py", ""),
+              Piece("code", "WIDTH = 64\nclass AE(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                    "        self.encoder = nn.Linear(784, WIDTH)\n        self.decoder = nn.Linear(WIDTH, 784)",
+                    "q2.py", "")]
+    found, _ = codescan.scan(pieces)
+    assert values(found, "first_filters") == [8]
 
 
 def test_an_encoder_sequential_in_an_ordered_dict_is_counted():
@@ -433,6 +488,60 @@ def test_what_no_one_network_can_be_told_for_is_unattributed():
                 optimizer.step()
         """) == {"unattributed": {"optimizer": ["RMSprop"], "learning_rate": [0.005], "batch_size": [32],
                                   "epochs": [8], "loss": ["CrossEntropyLoss"]}}
+
+
+def test_a_reused_name_means_its_latest_assignment_at_each_training_loop():
+    assert hyper(NETWORKS, """
+        model = CNN()
+        model = model.to(device)
+        optimizer = optim.SGD(model.parameters(), lr=0.05)
+        criterion = nn.CrossEntropyLoss()
+        loader = DataLoader(train_set, batch_size=1)
+        loader = DataLoader(train_set, batch_size=50, shuffle=True)
+        for epoch in range(6):
+            for x, y in loader:
+                optimizer.zero_grad()
+                criterion(model(x), y).backward()
+                optimizer.step()
+
+        model = AutoEncoder()
+        optimizer = optim.Adam(model.parameters(), lr=0.002)
+        criterion = nn.MSELoss()
+        for epoch in range(4):
+            for x, _ in loader:
+                optimizer.zero_grad()
+                criterion(model(x), x).backward()
+                optimizer.step()
+        """) == {"cnn": {"optimizer": ["SGD"], "learning_rate": [0.05], "batch_size": [50], "epochs": [6],
+                         "loss": ["CrossEntropyLoss"]},
+                 "autoencoder": {"optimizer": ["Adam"], "learning_rate": [0.002], "batch_size": [50], "epochs": [4],
+                                 "loss": ["MSELoss"]}}
+
+
+def test_an_autoencoder_trained_against_labels_is_the_ae_classifier():
+    table = hyper(NETWORKS, """
+        net = AutoEncoder()
+        opt = optim.Adam(net.parameters(), lr=0.001)
+        for epoch in range(3):
+            for images, labels in train_loader:
+                recon, logits = net(images)
+                loss = F.mse_loss(recon, images) + F.cross_entropy(logits, labels)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        """)
+    assert list(table) == ["ae_classifier"] and table["ae_classifier"]["loss"] == ["MSELoss", "CrossEntropyLoss"]
+
+
+def test_a_loop_around_keras_fit_is_no_epoch_loop():
+    table = hyper("""
+        models = [build(width) for width in (32, 64, 128)]
+        cnn = keras.Sequential([layers.Conv2D(16, 3), layers.Flatten(), layers.Dense(5)])
+        cnn.compile(optimizer='adam', loss='categorical_crossentropy')
+        for fold in range(5):
+            cnn.fit(x_train, y_train, epochs=20, batch_size=64)
+        """)
+    assert table["cnn"]["epochs"] == [20] and table["cnn"]["optimizer"] == ["Adam"]
 
 
 def test_hyperparameters_of_the_hand_written_autoencoder():
