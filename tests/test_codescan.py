@@ -162,6 +162,23 @@ def test_two_initialisations_are_both_reported():
     assert sorted(values(found, "init")) == ["he", "xavier"]
 
 
+def test_two_kinds_of_pooling_are_both_reported():
+    found = scanned("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(1, 8, 3)
+                self.c2 = nn.Conv2d(8, 16, 3)
+                self.fc = nn.Linear(16 * 5 * 5, 5)
+
+            def forward(self, x):
+                x = F.max_pool2d(F.relu(self.c1(x)), 2)
+                x = F.avg_pool2d(F.relu(self.c2(x)), 2)
+                return self.fc(x.flatten(1))
+        """)
+    assert values(found, "pool") == ["max", "avg"] and found["pool"][1].where == "nb.ipynb, cell 1, line 11"
+
+
 def test_two_class_lists_are_both_reported():
     found = scanned("""
         target_classes = [1, 3, 5, 7, 9]

@@ -385,16 +385,17 @@ def scan_augmentation(code: Code, classes: set[str]) -> list[Found]:
 
 
 def scan_pool(networks: Networks) -> list[Found]:
+    """Each kind of pooling the CNN applies (else, where no CNN is followed, any the code calls), each with
+    its first layer."""
     cnn = networks.cnn
     layers = [layer for layer in cnn.applied if layer.kind in ("max", "avg")] if cnn else []
     if not layers:  # pools used outside a network the reader could follow
         layers = [layer for source, call in networks.code.calls() if (layer := networks.layer(source, call)) is not None
                   and layer.kind in ("max", "avg")]
-    kinds = list(dict.fromkeys(layer.kind for layer in layers))
-    if not kinds:
-        return []
-    value = kinds[0] if len(kinds) == 1 else "max and avg"
-    return [Found(value, layers[0].found.where, layers[0].found.excerpt)]
+    first: dict[str, Found] = {}
+    for layer in layers:
+        first.setdefault(layer.kind, layer.found)
+    return [Found(kind, found.where, found.excerpt) for kind, found in first.items()]
 
 
 # Classes: the labels the code keeps, or all ten where it plainly keeps them all.
@@ -539,7 +540,7 @@ def scan_classes(code: Code, datasets: list[Found], networks: Networks) -> list[
             or fewer_than_ten(code, networks):
         return []
     loading = next((f for f in datasets if f.role == "train"), datasets[0])
-    return [Found(ALL_CLASSES, loading.where, loading.excerpt, loading.role)]
+    return [Found(ALL_CLASSES, loading.where, loading.excerpt)]
 
 
 def scan(pieces: list[Piece]) -> tuple[dict[str, list[Found]], list[Piece]]:
