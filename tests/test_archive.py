@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from variantlab.archive import MAX_DEPTH, MAX_RATIO, MAX_TOTAL_BYTES, unpacked
+from variantlab.archive import MAX_DEPTH, MAX_RATIO, MAX_TOTAL_BYTES, directory_bytes, unpacked
 from variantlab.errors import UserError
 from variantlab.submission import read_submission
 
@@ -220,6 +220,32 @@ def test_a_zip_encrypted_by_zip_is_refused(tmp_path):
     subprocess.run(["zip", "-q", "-P", "secret", "B20AI052_minor1.zip", "q1.py"], cwd=tmp_path, check=True)
     with pytest.raises(UserError, match=re.escape("q1.py is encrypted")):
         read_submission(tmp_path / "B20AI052_minor1.zip")
+
+
+def test_a_directory_over_its_cap_is_refused_before_zipfile_reads_it(tmp_path):
+    path = tmp_path / "B20AI052_minor1.zip"
+    data = bytearray(zipped({"q1.py": "x = 1\n"}))
+    struct.pack_into("<L", data, len(data) - 22 + 12, 20 * 2**20)  # the end record's size of the directory
+    path.write_bytes(bytes(data))
+    with pytest.raises(UserError, match="a zip directory of 20 MB, more than the 16 MB"):
+        read_submission(path)
+
+
+def test_a_zip64_directory_is_measured_from_its_zip64_record(tmp_path):
+    """Past 65,535 entries zipfile writes ZIP64 end records; a writer may leave the old record's size at
+    0xFFFFFFFF, as zipfile itself does past 4 GB. The size is then the ZIP64 record's, as zipfile reads it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("q1.py", "x = 1\n")
+        for i in range(0x10000):
+            archive.writestr(f"data/{i:x}", b"")
+    data = bytearray(out.getvalue())
+    struct.pack_into("<L", data, len(data) - 22 + 12, 0xFFFFFFFF)
+    path = tmp_path / "B20AI052_minor1.zip"
+    path.write_bytes(bytes(data))
+    assert directory_bytes(path) == data.rfind(b"PK\x06\x06") - data.find(b"PK\x01\x02")
+    submission = read_submission(path)
+    assert submission.files == ("q1.py",) and len(submission.contents) == 0x10001
 
 
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04", b"Rar!\x1a\x07\x00" + os.urandom(100),
