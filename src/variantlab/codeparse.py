@@ -162,7 +162,7 @@ class Constants:
     """Numbers a submission names at module level (`FILTERS = 10`, `LR = 1e-3`), to read `Conv2d(1, FILTERS,
     5)`, and the integer defaults of its functions' arguments (`def __init__(self, filters=10)`)."""
 
-    def __init__(self, sources: list[Source]):
+    def __init__(self, sources: list[Source], functions: list[ast.FunctionDef]):
         self.values: dict[str, int] = {}
         self.floats: dict[str, float] = {}
         for source in sources:
@@ -174,12 +174,11 @@ class Constants:
                         self.values[name] = value
                     elif (real := self.real(node.value)) is not None:
                         self.floats[name] = float(real)
-            for function in ast.walk(source.tree):
-                if isinstance(function, ast.FunctionDef):
-                    for arg, default in defaults(function):
-                        value = self.number(default)
-                        if value is not None:
-                            self.values.setdefault(arg.arg, value)
+        for function in functions:
+            for arg, default in defaults(function):
+                value = self.number(default)
+                if value is not None:
+                    self.values.setdefault(arg.arg, value)
 
     def over(self, other: Constants) -> Constants:
         """These constants, and `other`'s where these do not name them."""
@@ -271,20 +270,22 @@ Nodes = list[tuple[Source, ast.AST]]
 
 
 def scopes(sources: list[Source]) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, Nodes]]:
-    """The nodes of each scope a name lives in: the module (every cell's top level together, as a notebook
-    runs them), and each function's body apart (a method's, a nested function's), with its function."""
+    """The nodes of each scope a name lives in, in the order the code reads: the module (every cell's top
+    level together, as a notebook runs them; a function's definition is the module's), and each function's
+    body apart (a method's, a nested function's), with its function."""
     found: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, Nodes]] = []
 
     def collect(source: Source, roots: list[ast.stmt], into: Nodes) -> None:
         stack: list[ast.AST] = list(roots[::-1])  # popped in the order the code reads
         while stack:
             node = stack.pop()
+            into.append((source, node))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 found.append((node, []))
                 collect(source, node.body, found[-1][1])
-                continue
-            into.append((source, node))
-            stack.extend(list(ast.iter_child_nodes(node))[::-1])
+                stack.extend([*node.decorator_list, node.args][::-1])
+            else:
+                stack.extend(list(ast.iter_child_nodes(node))[::-1])
 
     module: Nodes = []
     for source in sources:
@@ -305,17 +306,20 @@ class Code:
                 self.unparsed.append(piece)
             else:
                 self.sources.append(Source(piece, piece.tree, piece.text.splitlines()))
-        every = Constants(self.sources)
-        self.files = {file: Constants([s for s in self.sources if s.piece.file == file]).over(every)
-                      for file in dict.fromkeys(s.piece.file for s in self.sources)}
+        self.scopes = scopes(self.sources)  # each tree walked once, here: every reader iterates these
+        self.all = [pair for _, nodes in self.scopes for pair in nodes]
+        functions = [(s, node) for s, node in self.all if isinstance(node, ast.FunctionDef)]
+        every = Constants(self.sources, [node for _, node in functions])
+        files = list(dict.fromkeys(s.piece.file for s in self.sources))
+        self.files = {file: Constants([s for s in self.sources if s.piece.file == file],
+                                      [node for s, node in functions if s.piece.file == file]).over(every)
+                      for file in files} if len(files) > 1 else dict.fromkeys(files, every)
 
     def constants_of(self, source: Source) -> Constants:
         return self.files[source.piece.file]
 
     def nodes(self) -> Iterator[tuple[Source, ast.AST]]:
-        for source in self.sources:
-            for node in ast.walk(source.tree):
-                yield source, node
+        return iter(self.all)
 
     def calls(self) -> Iterator[tuple[Source, ast.Call]]:
         for source, node in self.nodes():

@@ -10,6 +10,7 @@ trains on one dataset and tests on another, or initialises two ways, shows both.
 import ast
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from variantlab.codeparse import (
     Code,
@@ -21,14 +22,13 @@ from variantlab.codeparse import (
     keyword,
     label_like,
     names_in,
-    scopes,
     words,
 )
 from variantlab.networks import Model, Networks, encoder_layers, fc_value, head_widths
 from variantlab.submission import Piece
 from variantlab.trainscan import Training
 
-__all__ = ["Found", "dataset_key", "hyperparameters", "scan"]  # textscan and check import these from here
+__all__ = ["Found", "Reading", "dataset_key", "hyperparameters", "scan"]  # textscan and check import these from here
 
 
 def scan_models(networks: Networks) -> dict[str, list[Found]]:
@@ -201,7 +201,7 @@ def loaded_dataset(call: ast.Call, loaders: Loaders) -> tuple[str, str] | None:
 
 
 def scan_dataset(code: Code) -> list[Found]:
-    texts = {node.targets[0].id: node.value.value for _, node in scopes(code.sources)[0][1]
+    texts = {node.targets[0].id: node.value.value for _, node in code.scopes[0][1]
              if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
              and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
     loaders = Loaders(dataset_aliases(code), dataset_classes(code), texts)
@@ -363,7 +363,7 @@ def scan_augmentation(code: Code, classes: set[str]) -> list[Found]:
             moves["flip"].append(source.found("flip", call))
         elif name in ROTATIONS and rotates(call):
             moves["rotate"].append(source.found("rotate", call))
-    scoped = scopes(code.sources)
+    scoped = code.scopes
     drawn = {function.name: kind for function, nodes in scoped
              if function is not None and (kind := Noise(nodes, classes, {}).returned()) is not None}
     for _, nodes in scoped:
@@ -543,26 +543,48 @@ def scan_classes(code: Code, datasets: list[Found], networks: Networks) -> list[
     return [Found(ALL_CLASSES, loading.where, loading.excerpt)]
 
 
+class Reading:
+    """One submission's code read once: parsed (each piece's one tree), its networks rebuilt, and from these
+    its aspects and its hyperparameters, each read when first asked for."""
+
+    def __init__(self, pieces: list[Piece]):
+        self.code = Code([p for p in pieces if p.is_code])
+        self.networks = Networks(self.code)
+
+    @property
+    def unparsed(self) -> list[Piece]:
+        """The code pieces of which nothing parses."""
+        return self.code.unparsed
+
+    @cached_property
+    def aspects(self) -> dict[str, list[Found]]:
+        """Each aspect's values as the code builds them, every one it builds (no entry where the code shows
+        none)."""
+        found = scan_models(self.networks)
+        datasets = scan_dataset(self.code)
+        for aspect, values in (("dataset", datasets), ("init", scan_init(self.code)),
+                               ("augmentation", scan_augmentation(self.code, set(self.networks.classes))),
+                               ("pool", scan_pool(self.networks)),
+                               ("classes", scan_classes(self.code, datasets, self.networks))):
+            if values:
+                found[aspect] = values
+        return found
+
+    @cached_property
+    def hyperparameters(self) -> dict[str, dict[str, list[Found]]]:
+        """The hyperparameters the code trains each network with: {network: {hyperparameter: [Found, ...]}},
+        the networks 'cnn', 'autoencoder', 'ae_classifier' and 'unattributed' (what no one network can be told
+        for); the hyperparameters 'optimizer', 'learning_rate', 'momentum', 'weight_decay', 'batch_size',
+        'epochs', 'loss'. Only what the code shows: no entry for a network or a hyperparameter it does not."""
+        return Training(self.code, self.networks).hyperparameters()
+
+
 def scan(pieces: list[Piece]) -> tuple[dict[str, list[Found]], list[Piece]]:
-    """Each aspect's values as the code builds them, every one it builds (no entry where the code shows
-    none), and the code pieces that could not be parsed at all."""
-    code = Code([p for p in pieces if p.is_code])
-    networks = Networks(code)
-    found = scan_models(networks)
-    datasets = scan_dataset(code)
-    for aspect, values in (("dataset", datasets), ("init", scan_init(code)),
-                           ("augmentation", scan_augmentation(code, set(networks.classes))),
-                           ("pool", scan_pool(networks)), ("classes", scan_classes(code, datasets, networks))):
-        if values:
-            found[aspect] = values
-    return found, code.unparsed
+    """Each aspect's values as the code builds them, and the code pieces that could not be parsed at all."""
+    reading = Reading(pieces)
+    return reading.aspects, reading.unparsed
 
 
 def hyperparameters(pieces: list[Piece]) -> dict[str, dict[str, list[Found]]]:
-    """The hyperparameters the code trains each network with: {network: {hyperparameter: [Found, ...]}}, the
-    networks 'cnn', 'autoencoder', 'ae_classifier' and 'unattributed' (what no one network can be told for);
-    the hyperparameters 'optimizer', 'learning_rate', 'momentum', 'weight_decay', 'batch_size', 'epochs',
-    'loss'. Only what the code shows: no entry for a network or a hyperparameter it does not."""
-    code = Code([p for p in pieces if p.is_code])
-    return Training(code, Networks(code)).hyperparameters()
-
+    """Reading.hyperparameters of these pieces."""
+    return Reading(pieces).hyperparameters

@@ -223,40 +223,39 @@ class Networks:
             if any(layer.kind in ("conv", "deconv", "linear") for layer in model.applied):
                 models.append(model)
         keras: dict[str, Model] = {}  # `model.add(...)` may run across cells
-        for source in self.code.sources:
-            for node in ast.walk(source.tree):
-                if isinstance(node, ast.FunctionDef):
-                    returned = [s.value for s in ast.walk(node) if isinstance(s, ast.Return)
-                                and isinstance(s.value, ast.Call) and call_name(s.value) == "Sequential"]
-                    if returned:  # `def build_cnn(): return nn.Sequential(...)`
-                        layers = self.layers_of(source, returned[0], {})
-                        model = Model(node.name, source.found(node.name, node), {node.name: list(layers)}, layers)
-                        self._models[node.name] = model
-                        models.append(model)
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                        and isinstance(node.value, ast.Call) and call_name(node.value) == "Sequential":
-                    name = node.targets[0].id
-                    layers = self.layers_of(source, node.value, {})
-                    parts = {name: list(layers)}
-                    for arg in node.value.args:  # a Keras Sequential may hold another model: its encoder, say
-                        for element in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]):
-                            if isinstance(element, ast.Name) and element.id in self._models:
-                                parts[element.id] = list(self._models[element.id].applied)
-                    model = Model(name, source.found(name, node), parts, layers)
-                    self._models[name] = model
-                    keras[name] = model
+        for source, node in self.code.nodes():
+            if isinstance(node, ast.FunctionDef):
+                returned = [s.value for s in ast.walk(node) if isinstance(s, ast.Return)
+                            and isinstance(s.value, ast.Call) and call_name(s.value) == "Sequential"]
+                if returned:  # `def build_cnn(): return nn.Sequential(...)`
+                    layers = self.layers_of(source, returned[0], {})
+                    model = Model(node.name, source.found(node.name, node), {node.name: list(layers)}, layers)
+                    self._models[node.name] = model
                     models.append(model)
-                elif (added := added_to(node)) is not None:
-                    name, call = added
-                    layers = [x for arg in call.args for x in self.layers_of(source, arg, {})]
-                    if not layers:
-                        continue
-                    if name not in keras:
-                        keras[name] = Model(name, source.found(name, node), {name: []}, [])
-                        self._models[name] = keras[name]
-                        models.append(keras[name])
-                    keras[name].parts[name].extend(layers)
-                    keras[name].applied.extend(layers)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Call) and call_name(node.value) == "Sequential":
+                name = node.targets[0].id
+                layers = self.layers_of(source, node.value, {})
+                parts = {name: list(layers)}
+                for arg in node.value.args:  # a Keras Sequential may hold another model: its encoder, say
+                    for element in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]):
+                        if isinstance(element, ast.Name) and element.id in self._models:
+                            parts[element.id] = list(self._models[element.id].applied)
+                model = Model(name, source.found(name, node), parts, layers)
+                self._models[name] = model
+                keras[name] = model
+                models.append(model)
+            elif (added := added_to(node)) is not None:
+                name, call = added
+                layers = [x for arg in call.args for x in self.layers_of(source, arg, {})]
+                if not layers:
+                    continue
+                if name not in keras:
+                    keras[name] = Model(name, source.found(name, node), {name: []}, [])
+                    self._models[name] = keras[name]
+                    models.append(keras[name])
+                keras[name].parts[name].extend(layers)
+                keras[name].applied.extend(layers)
         return models
 
 

@@ -28,7 +28,6 @@ from variantlab.codeparse import (
     keyword,
     label_like,
     root_name,
-    scopes,
 )
 from variantlab.networks import Networks
 
@@ -123,19 +122,24 @@ class Training:
         self.anywhere = assignments(code.nodes())
         self.functions: dict[str, tuple[Source, ast.FunctionDef]] = {}
         self.called: set[str] = set()
-        for name, values in assignments(scopes(code.sources)[0][1]).items():
+        for name, values in assignments(code.scopes[0][1]).items():
             self.top[name] = [(self.at(source, value), source, value) for source, value in values]
+        self.locals: dict[int, dict[str, list[tuple[Source, ast.expr]]]] = {}  # each function's own assignments
         direct: set[str] = set()
         callers: dict[str, set[str]] = defaultdict(set)
+        for function, nodes in code.scopes[1:]:
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            self.locals[id(function)] = assignments(nodes)
+            for _, inner in nodes:
+                if isinstance(inner, ast.Call):
+                    if is_training_call(inner):
+                        direct.add(function.name)
+                    elif isinstance(inner.func, ast.Name):
+                        callers[inner.func.id].add(function.name)
         for source, node in code.nodes():
             if isinstance(node, ast.FunctionDef):
                 self.functions.setdefault(node.name, (source, node))
-                for inner in ast.walk(node):
-                    if isinstance(inner, ast.Call):
-                        if is_training_call(inner):
-                            direct.add(node.name)
-                        elif isinstance(inner.func, ast.Name):
-                            callers[inner.func.id].add(node.name)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 self.called.add(node.func.id)
         self.training: set[str] = set()  # functions that train, themselves or through another
@@ -146,7 +150,6 @@ class Training:
                 self.training.add(name)
                 waiting.extend(callers[name])
         self.budget = BUDGET
-        self.locals: dict[int, dict[str, list[tuple[Source, ast.expr]]]] = {}
 
     def at(self, source: Source, node: ast.AST) -> tuple[int, int]:
         return self.order[id(source)], getattr(node, "lineno", 0)
@@ -278,12 +281,7 @@ class Training:
                 number = self.number(where, value, scope)
                 env[name] = Binding(where, value, scope, number[0] if number else None,
                                     self.network(where, value, scope))
-        return Scope(home.piece.file, caller.order, env, self.local_names(home, function))
-
-    def local_names(self, source: Source, function: ast.FunctionDef) -> dict[str, list[tuple[Source, ast.expr]]]:
-        if id(function) not in self.locals:
-            self.locals[id(function)] = assignments((source, node) for node in ast.walk(function))
-        return self.locals[id(function)]
+        return Scope(home.piece.file, caller.order, env, self.locals[id(function)])
 
     def read(self, source: Source, roots: list[ast.stmt], scope: Scope, site: Site, depth: int) -> None:
         for root in roots:
@@ -367,7 +365,7 @@ class Training:
             constants = self.code.constants_of(home)
             env = {a.arg: Binding(home, d, at_home, constants.real(d), self.network(home, d, at_home))
                    for a, d in defaults(function)}
-            self.read(home, function.body, Scope(home.piece.file, end, env, self.local_names(home, function)),
+            self.read(home, function.body, Scope(home.piece.file, end, env, self.locals[id(function)]),
                       sites[-1], 1)
         return sites
 
@@ -376,17 +374,15 @@ class Training:
         level, each for the network whose parameters it takes (those no training site reached)."""
         compiled: list[tuple[str, Found, str | None]] = []
         optimisers: list[tuple[str, Found, str | None]] = []
-        for source in self.code.sources:
-            for statement in source.tree.body:
-                scope = Scope(source.piece.file, self.at(source, statement))
-                for node in ast.walk(statement):
-                    if isinstance(statement, (ast.FunctionDef, ast.ClassDef)) or not isinstance(node, ast.Call):
-                        continue
-                    if call_name(node) == "compile" and isinstance(node.func, ast.Attribute):
-                        compiled += self.compile(source, node, scope)
-                    elif call_name(node) in OPTIMISER_CALLS:
-                        found, network = self.optimiser(source, node, scope)
-                        optimisers += [(hp, f, network) for hp, f in found]
+        for source, node in self.code.scopes[0][1]:
+            if not isinstance(node, ast.Call):
+                continue
+            scope = Scope(source.piece.file, self.at(source, node))
+            if call_name(node) == "compile" and isinstance(node.func, ast.Attribute):
+                compiled += self.compile(source, node, scope)
+            elif call_name(node) in OPTIMISER_CALLS:
+                found, network = self.optimiser(source, node, scope)
+                optimisers += [(hp, f, network) for hp, f in found]
         return compiled, optimisers
 
     def compile(self, source: Source, call: ast.Call, scope: Scope) -> list[tuple[str, Found, str | None]]:
