@@ -11,17 +11,20 @@ import socket
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from variantlab.errors import UserError
 
+fcntl: ModuleType | None
+msvcrt: ModuleType | None
 try:
     import fcntl
 except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None
 try:
     import msvcrt
 except ImportError:  # everywhere else
-    msvcrt = None  # type: ignore[assignment]
+    msvcrt = None
 
 WINDOWS_BYTE = 2**20  # the byte msvcrt locks: past the holder's words, which another process must still read
 

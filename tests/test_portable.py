@@ -1,0 +1,53 @@
+"""Every laptop: variantlab starts where POSIX-only modules are missing (Windows has no `fcntl` and no
+`resource`), and importing it never switches a notebook's plotting backend."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+WITHOUT_POSIX = "import sys\nsys.modules['fcntl'] = None\nsys.modules['resource'] = None\n"  # import fails, as there
+
+
+def python(code: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", WITHOUT_POSIX + textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=timeout, env=os.environ | {"COLUMNS": "200"})
+
+
+def test_check_starts_without_fcntl_and_resource(tmp_path):
+    done = python(f"""
+        from variantlab.cli import app
+        app(["check", {str(HERE / "submissions" / "keras_add.py")!r}, "--json"])
+    """)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["student"]["roll"] == "B20AI093"
+
+
+def test_run_starts_without_fcntl_and_resource(tmp_path, fashion_mnist):
+    done = python(f"""
+        import warnings
+        from variantlab.cli import app
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            try:
+                app(["run", "--dob", "18/03/02", "--roll", "B20AI052", "--program", "btech", "--epochs", "1",
+                     "--train-limit", "200", "--device", "cpu", "--out", {str(tmp_path / "run")!r}])
+            except SystemExit as e:
+                print("exit", e.code)
+        print("warned:", [str(w.message) for w in said if "file locks" in str(w.message)])
+    """)
+    assert "exit 0" in done.stdout, done.stderr
+    assert "warned: ['this system offers no file locks" in done.stdout  # said, not silently unlocked
+    assert (tmp_path / "run" / "results.json").exists()
+
+
+@pytest.mark.parametrize("module", ["variantlab.figures", "variantlab.pipeline", "variantlab.report"])
+def test_importing_variantlab_leaves_the_plotting_backend_alone(module):
+    done = subprocess.run([sys.executable, "-c", f"import matplotlib, {module}; print(matplotlib.get_backend())"],
+                          capture_output=True, text=True, timeout=300, env=os.environ | {"MPLBACKEND": "svg"})
+    assert done.returncode == 0 and done.stdout.strip() == "svg", done.stderr
