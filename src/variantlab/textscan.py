@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from variantlab.catalog import SPECS
 from variantlab.codescan import Found, dataset_key
@@ -19,10 +20,11 @@ from variantlab.submission import Piece
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 COUNT = r"(\d|one|two|three|four|five|six|seven|eight)"
-NEGATION = re.compile(r"\b(not|no|never|instead|rather than|without|isn't|aren't|don't|doesn't|didn't|unlike|"
-                      r"alternatively|could have|would have)\b", re.I)
+# "no" but not "No. of filters" (number of)
+NEGATION = re.compile(r"\b(not|no(?!\.?\s*of\b)|never|instead|rather than|without|isn't|aren't|don't|doesn't|didn't|"
+                      r"unlike|alternatively|could have|would have)\b", re.I)
 CODE_LIKE = re.compile(r"^\s*[\w.\[\]]+\s*=\s*[\w.]+\(|^\s*(import|from|def|class|return|for|if|print)\b|"
-                       r"^\s*[\w.]+\(.*\)\s*$")
+                       r"^\s*[\w.]+\(.*\)\s*[,;]?\s*$")
 
 
 @dataclass(frozen=True)
@@ -149,17 +151,101 @@ def lines(pieces: list[Piece]) -> list[Line]:
     return read
 
 
-AE_WORDS = re.compile(r"auto[\s-]?encoder|\bencod|\bdecod|\bAE\b", re.I)
+AE_WORDS = re.compile(r"auto[\s-]?encoder|(?<!hot )(?<!hot-)\bencod|\bdecod|\bAE\b", re.I)
+# The networks a sentence names, for the words it says of each: the autoencoder (its encoder), its decoder, the CNN.
+NETWORK_NAMES = ((re.compile(r"auto[\s-]?encoders?|(?<!hot )(?<!hot-)\bencod\w*|\bAE\b", re.I), "ae"),
+                 (re.compile(r"\bdecod\w*", re.I), "decoder"),
+                 (re.compile(r"\bCNN\b|\bconv[\s-]?nets?\b|convolutional neural network", re.I), "cnn"))
+# A choice among values tried ("3 layers did best, but we proceed with 2"): the values before it were not kept.
+CHOICE = re.compile(r"\b(?:proceed(?:ed|ing)?|go(?:ing)?|went|stick(?:ing)?|settl(?:e|ed|ing)|opt(?:ed|ing)?)\s+"
+                    r"(?:ahead\s+)?(?:with|for)\b|\bwe\s+(?:chose|choose|selected|picked|kept|keep)\b", re.I)
+OVERRULED = re.compile(r"\b(?:but|however|yet|still|nevertheless)\b[^.]{0,80}?(?:" + CHOICE.pattern + ")", re.I)
+AE_HINT = re.compile(r"classification layer|latent|bottleneck|\bMM\b", re.I)  # the rule of the AE's head
+CNN_HINT = re.compile(r"digit|sum of digits", re.I)  # 'the sum of digits of ABC' decides the CNN's FC width
+OF_NAME = re.compile(r"\b(?:number|no\.?|count)\s+of\s+[\w\s-]{0,30}?\b(?:in|of)\s+(?:the\s+|our\s+|its\s+)?$",
+                     re.I)  # 'the number of layers in the autoencoder' speaks of the autoencoder
+CLAUSE_END = re.compile(r"[,;:]\s|\s(?:and|but|while|whereas|then)\s", re.I)
+# A sentence on the rules' condition ('4 layers if ABC is even, else 3') states the rule, not the student's value.
+CONDITIONAL = re.compile(r"\bif\b.{0,60}\b(?:ABC|DD|MM|YY)\b.{0,40}\b(?:odd|even)\b", re.I)
+# A dataset named as an example, or in a work cited ('Networks for MNIST (Smith et al., 2016)').
+HEDGE = re.compile(r"\b(would|could|might|for example|e\.g\.|such as|like|et al)\b", re.I)
+URL = re.compile(r"\b(?:https?|ftp)://[^\s)\]]+|\bwww\.[^\s)\]]+", re.I)  # a tutorial's address: not the student's
 
 
 def context(line: Line) -> str | None:
     """Which network a line speaks of: its own words first, then its question."""
     text = line.text
-    if AE_WORDS.search(text) or re.search(r"classification layer|latent|bottleneck|\bMM\b", text, re.I):
+    if AE_WORDS.search(text) or AE_HINT.search(text):
         return "ae"
-    if re.search(r"\bCNN\b|conv|digit|sum of digits", text, re.I):
+    if re.search(r"\bCNN\b|conv", text, re.I) or CNN_HINT.search(text):
         return "cnn"
     return line.section
+
+
+def spans(text: str) -> list[tuple[str, str]]:
+    """(network, words) for each network a sentence names, from its name (or 'the number of layers in' before it)
+    up to the name of another. The words before the first name go with it, unless they name the AE's or the CNN's
+    rule ('the classification layer');
+    a decoder's words, up to the end of their clause, go to neither ('decoder' is the network). Empty where the
+    sentence names no network."""
+    named = sorted((m.start(), network) for pattern, network in NETWORK_NAMES for m in pattern.finditer(text))
+    if not named:
+        return []
+    prefix = text[:named[0][0]]
+    starts = [(0, "ae" if AE_HINT.search(prefix) else "cnn" if CNN_HINT.search(prefix) else named[0][1])]
+    for i, (start, network) in enumerate(named):
+        phrase = OF_NAME.search(text, max(named[i - 1][0] + 1, start - 60), start) if i else None
+        starts.append((phrase.start() if phrase else start, network))
+        end = CLAUSE_END.search(text, start)
+        following = named[i + 1][0] if i + 1 < len(named) else len(text)
+        if network == "decoder" and end and end.start() < following:
+            before = [n for _, n in named[:i] if n != "decoder"]
+            starts.append((end.start(), before[-1] if before else "ae"))
+    merged: list[tuple[int, str]] = []
+    for start, network in starts:
+        if not merged or merged[-1][1] != network:
+            merged.append((start, network))
+    cuts = [start for start, _ in merged[1:]] + [len(text)]
+    return [(network, text[start:end]) for (start, network), end in zip(merged, cuts, strict=True)]
+
+
+@lru_cache(maxsize=64)  # asked once for each sentence of a paragraph
+def paragraph_network(paragraph: str) -> list[str]:
+    """The network of a paragraph that names the autoencoder and not the CNN ('It uses max pooling' after 'The
+    encoder ...'): its sentences that name none speak of it."""
+    named = {network for network, _ in spans(paragraph)}
+    return ["ae"] if named and "cnn" not in named else []
+
+
+def statement(line: Line) -> str | None:
+    """The words of a line that state something: none for printed output; of a comment, none where it is code,
+    and where code carries a comment of its own ('nn.MaxPool2d(2),  # shape [..]'), that comment."""
+    if line.piece.kind == "output":
+        return None
+    text = line.text
+    if line.piece.kind == "comment":
+        text = text.lstrip("# ")
+        code, mark, comment = text.partition("#")
+        if CODE_LIKE.search(code):
+            return statement(replace(line, text=comment)) if mark and comment.strip() else None
+    return text
+
+
+def kept(text: str, paragraph: str) -> str | None:
+    """The part of a sentence that states what was kept: after a choice it makes ('we proceed with 2'); none where
+    a later sentence of its paragraph overrules it ('But ... we proceed with 2'): it speaks of a value tried."""
+    choices = list(CHOICE.finditer(text))
+    if choices:
+        return text[choices[-1].start():]
+    at = paragraph.find(text)
+    return None if at >= 0 and at + len(text) <= overruled_at(paragraph) else text
+
+
+@lru_cache(maxsize=64)
+def overruled_at(paragraph: str) -> int:
+    """Where a paragraph's last overruling choice starts; -1 where it makes none."""
+    found = [m.start() for m in OVERRULED.finditer(paragraph)]
+    return found[-1] if found else -1
 
 
 def _count(word: str) -> int:
@@ -171,10 +257,20 @@ def one_value(values: list) -> object | None:
     return values[0] if len(distinct) == 1 else None
 
 
-def dataset_of(text: str) -> object | None:
-    values = [dataset_key(m.group()) for m in re.finditer(r"fashion[\s_-]?mnist|(?<![a-z-])mnist|cifar[\s_-]?10", text,
-                                                             re.I)]
-    return one_value(values) if re.search(r"data", text, re.I) else None
+DATASET = re.compile(r"fashion[\s_-]?mnist|(?<![a-z-])mnist|cifar(?![\s_-]?100)(?:[\s_-]?10)?", re.I)
+TITLE = re.compile(r"#{1,2}\s")  # a Markdown document's title or a section's
+DATA_TOPIC = re.compile(r"data|images|samples|\btrain|\bload|classif|recogni|\b(?:model|network|CNN|AE|autoencoder)s?"
+                        r"\s+(?:for|on)\b", re.I)
+
+
+def dataset_of(text: str, title: bool = False) -> object | None:
+    """The one dataset a line names where it speaks of data, of training, loading or classifying, or titles a
+    document ('# Fashion-MNIST CNN'); 'CIFAR' alone is CIFAR-10. A dataset named as an example states nothing."""
+    text = URL.sub(" ", text)
+    if not (title or DATA_TOPIC.search(text)) or HEDGE.search(text):
+        return None
+    values = [dataset_key(m.group()) or "cifar10" for m in DATASET.finditer(text)]
+    return one_value(values)
 
 
 def init_of(text: str) -> object | None:
@@ -185,7 +281,8 @@ def init_of(text: str) -> object | None:
 
 
 def augmentation_of(text: str) -> object | None:
-    if not re.search(r"augment|\bDD\b", text, re.I):  # a flip named elsewhere (test-time flips, say) is no rule
+    """A flip or a rotation on a line about augmentation (or DD), or named together with noise."""
+    if not re.search(r"augment|\bDD\b|\bnoise\b", text, re.I):  # a flip elsewhere (test-time flips) is no rule
         return None
     values = ["flip_random_noise" for _ in re.finditer(r"\bflip", text, re.I)]
     values += ["rotate_gaussian_noise" for _ in re.finditer(r"\brotat", text, re.I)]
@@ -208,49 +305,66 @@ def class_names() -> dict[str, int]:
 
 
 NAMES = class_names()
+FIVE = (r"[\[({]?\s*['\"‘’]?(\d)['\"‘’]?\s*,\s*['\"‘’]?(\d)['\"‘’]?\s*,\s*['\"‘’]?(\d)['\"‘’]?\s*,\s*['\"‘’]?(\d)"
+        r"['\"‘’]?\s*,?\s*(?:and\s*)?['\"‘’]?(\d)\b")
+REMOVED = re.compile(r"\b(?:remov\w*|drop\w*|exclud\w*|discard\w*|delet\w*|eliminat\w*|filter\w*\s+out)\s+(?:all\s+)?"
+                     r"(?:the\s+)?$", re.I)
 
 
 def classes_of(text: str) -> object | None:
-    if not re.search(r"class", text, re.I):
+    """Five labels after 'class' (or before 'labels'), five class names, or odd or even classes (those removed
+    are the others)."""
+    if not re.search(r"class|label|digit", text, re.I):
         return None
-    digits = re.search(r"class\w*[^0-9\n]{0,40}?[\[(]?\s*['\"]?(\d)['\"]?\s*,\s*['\"]?(\d)['\"]?\s*,\s*['\"]?(\d)"
-                       r"['\"]?\s*,\s*['\"]?(\d)['\"]?\s*,?\s*(?:and\s*)?['\"]?(\d)\b", text, re.I)
+    digits = (re.search(r"class\w*[^0-9\n]{0,40}?" + FIVE, text, re.I)
+              or re.search(FIVE + r"['\"‘’\])}]?\s{0,3}(?:target\s+|as\s+)?(?:labels|classes|digits)\b", text, re.I))
     if digits:
         labels = sorted(int(d) for d in digits.groups())
         return labels if len(set(labels)) == 5 else None
     named = sorted({label for name, label in NAMES.items() if re.search(rf"\b{re.escape(name)}\b", text, re.I)})
     if len(named) == 5:
         return named
-    if re.search(r"\bodd[\s-]*(numbered\s*)?(labels|classes|digits)", text, re.I):
-        return [1, 3, 5, 7, 9]
-    if re.search(r"\beven[\s-]*(numbered\s*)?(labels|classes|digits)", text, re.I):
-        return [0, 2, 4, 6, 8]
-    return None
+    parities = []
+    for match in re.finditer(r"\b(odd|even)[\s-]*(?:numbered\s*)?(?:labels|classes|digits)", text, re.I):
+        odd = (match.group(1).lower() == "odd") != bool(REMOVED.search(text[max(0, match.start() - 40):match.start()]))
+        parities.append([1, 3, 5, 7, 9] if odd else [0, 2, 4, 6, 8])
+    return one_value(parities)
 
 
 CONV = r"conv(?:olution(?:al)?)?s?"
 POOL = r"(?:max|avg|average|mean)?[\s_-]?pool(?:ing)?"
+# Words that make a count some of the layers, not all of them: 'the next four convolutional layers'.
+PART_OF = re.compile(r"\b(?:next|other|remaining|last|following|subsequent|additional|extra|further|final|first|"
+                     r"initial|second|another|more|fewer|these|those)\s+$", re.I)
 
 
 def layout_of(text: str) -> tuple[int | None, int | None]:
-    """(conv layers, pool layers) a line states: '4 conv layers and 1 MaxPooling layer', '4 conv + 1 pool', or
-    a table row as a PDF's text gives it, 'Conv layers 4'."""
+    """(conv layers, pool layers) a line states: '4 conv layers and 1 MaxPooling layer', '4 conv + 1 pool', '4-Conv',
+    'a 2-layered CNN', or a table row as a PDF's text gives it, 'Conv layers 4'."""
     counts = []
     for kind in (CONV, POOL):
-        before = re.search(r"(?<![\w.])" + COUNT + rf"\s{{0,3}}{kind}(?:\s{{0,3}}[\w-]{{0,20}}\s{{0,3}}layers?)?\b",
-                           text, re.I)
-        after = re.search(rf"\b{kind}\s{{0,3}}layers?\W{{0,3}}(\d)\b", text, re.I)
-        match = before or after
+        befores = [m for m in re.finditer(r"(?<![\w.-])" + COUNT + rf"[\s-]{{0,3}}{kind}(?:\s{{0,3}}[\w-]{{0,20}}"
+                                          r"\s{0,3}layers?)?\b", text, re.I)
+                   if not PART_OF.search(text[max(0, m.start() - 20):m.start()])]
+        if kind == CONV:
+            befores += list(re.finditer(r"(?<![\w.-])" + COUNT + r"[\s-]{0,3}layer(?:ed)?\s{1,3}(?:CNN|conv\w*)\b",
+                                        text, re.I))
+        after = re.search(rf"\b{kind}\s{{0,3}}layers\W{{0,3}}(\d)\b", text, re.I)
+        match = min(befores, key=lambda m: m.start()) if befores else after
         counts.append(_count(match.group(1)) if match else None)
     return counts[0], counts[1]
 
 
+FIRST = r"(?:first|1st)"
+
+
 def first_filters_of(text: str) -> int | None:
-    for pattern in (r"(?<!\d)(\d{1,4})\s{1,3}filters(?:\s{1,3}(?:in|for|at|on))?(?:\s{1,3}the)?\s{1,3}first",
-                    r"first[\s-]{0,3}(?:conv\w{0,12}\s{1,3})?(?:layer\s{1,3})?filters\W{0,3}(\d{1,4})",
-                    r"first\s{0,3}(?:conv\w{0,12}\s{1,3})?layer[^.\d]{0,40}?(\d{1,4})\s{0,3}filters",
+    for pattern in (r"(?<!\d)(\d{1,4})\s{1,3}filters(?:\s{1,3}(?:in|for|at|on))?(?:\s{1,3}the)?\s{1,3}"
+                    + FIRST,
+                    rf"{FIRST}[\s-]{{0,3}}(?:conv\w{{0,12}}\s{{1,3}})?(?:layer\s{{1,3}})?filters\W{{0,3}}(\d{{1,4}})",
+                    rf"{FIRST}\s{{0,3}}(?:conv\w{{0,12}}\s{{1,3}})?layer[^.\d]{{0,40}}?(\d{{1,4}})\s{{0,3}}filters",
                     r"conv\s{0,3}1\b[^.\n]{0,40}?out_channels\s{0,3}=\s{0,3}\**(\d{1,4})",
-                    r"(?:number of|no\.? of)\s{0,3}filters[^.\d]{0,30}?(?:first|1st)[^.\d]{0,20}?(\d{1,4})"):
+                    rf"(?:number of|no\.? of)\s{{0,3}}filters[^.\d]{{0,30}}?{FIRST}[^.\d]{{0,30}}?(\d{{1,4}})"):
         match = re.search(pattern, text, re.I)
         if match:
             return int(match.group(1))
@@ -258,24 +372,37 @@ def first_filters_of(text: str) -> int | None:
 
 
 FC_WORDS = re.compile(r"\bfc\b|\bfc\d|fully[\s-]?connected|\bdense\b|hidden layer|classification layer", re.I)
-NOT_FC_WIDTH = re.compile(r"output (layer|size)\s*(is|of|=|:|with)|\binput|in_features|flatten|\b(en|de)cod\w*\s*layer"
-                          r"\s*\d|\d{1,5}-\d{1,5}-\d{1,5}", re.I)  # the last: a chain of widths, 784-392-196-98-32
+WIDTH_WORDS = re.compile(r"\d\s{0,3}(nodes|neurons|units)\b", re.I)  # '256 nodes' speaks of an FC layer's width
+NOT_FC_WIDTH = re.compile(r"\binput|in_features|flatten|\b(en|de)cod\w*\s*layer\s*\d|\d{1,5}-\d{1,5}-\d{1,5}",
+                          re.I)  # the last: a chain of widths, 784-392-196-98-32
+NOT_HEAD = re.compile(r"latent|bottleneck|embedding|\bcode\b", re.I)  # widths that are the encoder's, not a head's
+OUTPUT = re.compile(r"\boutput\b[^,;]*$", re.I)  # a width in the clause of the output layer is the classes'
 
 
 def fc_width_of(text: str) -> int | None:
-    """The width of the one FC layer a line speaks of; lines about its input, the output layer, an encoder's
-    layers or two widths state none."""
-    if not FC_WORDS.search(text) or NOT_FC_WIDTH.search(text):
+    """The width of the one FC layer a line speaks of; lines about its input, an encoder's layers or two widths
+    state none, nor does the output layer."""
+    said = FC_WORDS.search(text) or (WIDTH_WORDS.search(text) and not NOT_HEAD.search(text))
+    if not said or NOT_FC_WIDTH.search(text):
         return None
-    widths = [int(m.group(1)) for m in re.finditer(r"(?<![\d*x×.])(\d{2,4})(?![\d*x×.])(?!\s*[*x×])", text)
-              if 64 <= int(m.group(1)) <= 4096 and not re.search(r"[*x×]\s*$", text[:m.start()])]
+    widths = [int(m.group(1)) for m in re.finditer(r"(?<![\d*x×.])(\d{2,4})(?![\d*x×]|\.\d)(?!\s*[*x×])", text)
+              if 64 <= int(m.group(1)) <= 4096 and not re.search(r"[*x×]\s*$", text[:m.start()])
+              and not OUTPUT.search(re.split(r"\band\b", text[:m.start()])[-1])]
     return widths[0] if len(set(widths)) == 1 else None
 
 
+AE_LAYER_PATTERNS = (
+    r"number of (?:(?:AE|auto[\s-]?encoder|encod\w{0,12})\s{1,3})?layers\b[^.\d]{0,40}?\(?" + COUNT + r"\b",
+    r"(?<![\w.])\(?" + COUNT + r"\)?[\s-]{0,3}(?:(?:AE|encod\w{0,12})\s{1,3})?layers\b",
+    r"(?<![\w.])" + COUNT + r"[\s-]layer\s{0,3}(?:deep\s{1,3})?(?:auto)?[\s-]?encoder",
+    # layers of a kind, where the encoder is named: 'the encoder consists of three 2D convolutional layers'
+    r"\bencod\w*\b[^.\d]{0,40}?(?<![\w.])" + COUNT
+    + r"\s{1,3}(?:[23]-?D\s{1,3})?(?:conv\w*|linear|dense)\s{1,3}layers\b")
+
+
 def ae_layers_of(text: str) -> int | None:
-    for pattern in (r"number of (?:encod\w{0,12}|encoder)\s{0,3}layers[^.\d]{0,25}?" + COUNT + r"\b",
-                    r"(?<![\w.])" + COUNT + r"[\s-]{0,3}(?:(?:encod\w{0,12}|hidden|linear|fc|dense)\s{1,3})?layers\b",
-                    r"(?<![\w.])" + COUNT + r"[\s-]layer\s{0,3}(?:deep\s{1,3})?(?:auto)?[\s-]?encoder"):
+    """The autoencoder's layer count, from words said of it: counts of FC, hidden or dense layers are its head's."""
+    for pattern in AE_LAYER_PATTERNS:
         match = re.search(pattern, text, re.I)
         if match:
             return _count(match.group(1))
@@ -284,6 +411,7 @@ def ae_layers_of(text: str) -> int | None:
 
 KEY_VALUE = re.compile(r"^\|?\s*([A-Za-z][A-Za-z_ .()/+-]{1,40}?)\s*(?:\||:|=|-{1,2}|–)\s*([^|]{1,80}?)\s*(?:\||$)")
 NUMBER = re.compile(r"(?<![\d.])(\d{1,4})(?![\d.])")
+LEADING_COUNT = re.compile(r"^\W{0,2}(\d{1,4}|one|two|three|four|five|six|seven|eight)\b(?![.,]?\d|\s*[x×*])", re.I)
 
 
 def key_value(text: str) -> tuple[str, str] | None:
@@ -293,34 +421,52 @@ def key_value(text: str) -> tuple[str, str] | None:
 
 
 def keyed(key: str, value: str, line: Line) -> Iterator[tuple[str, object]]:
-    """The aspect a key names, and the value beside it: hyperparameter tables and 'Key: value' lines."""
-    number = NUMBER.search(value)
-    count = int(number.group(1)) if number and not re.search(r"[x×*]", value) else None
+    """The aspect a key names, and the value beside it: hyperparameter tables and 'Key: value' lines. A count is
+    the number the value begins with ('1 with kernel size = 2'), never a stride, padding or kernel size after it."""
+    lead = LEADING_COUNT.match(value)
+    count = _count(lead.group(1)) if lead else None
+    widths = [int(n) for n in NUMBER.findall(value) if int(n) >= 32]
     ae = bool(re.search(r"\bae\b|auto|encod|classifier", key)) or (line.section == "ae" and "cnn" not in key)
-    if "filter" in key and count is not None:
-        yield "first_filters", count
+    if "decod" in key:  # a decoder's layers are not the encoder's
+        return
+    if "filter" in key:
+        if count is not None and not re.search(r"size|kernel|stride|shape|second|2nd|third|3rd|last|\d", key):
+            yield "first_filters", count
+    elif re.search(r"\bfc\b|fully|dense|hidden|nodes|neurons|units", key):
+        per_node = [int(m.group(1)) for m in re.finditer(r"(\d{2,4})\s{0,3}(?:nodes|neurons|units)\b", value, re.I)]
+        counting = re.search(r"number|\bno\b|layers\b", key)  # 'number of FC layers = 1 with 256 neurons'
+        width = one_value(per_node) if per_node or counting else one_value(widths)
+        if width is not None and not re.search(r"[x×*]", value):
+            yield ("ae_fc_nodes" if ae else "fc_nodes"), width
     elif "conv" in key and count is not None and "layer" in key:
         yield "conv_layers", count
-    elif "pool" in key and count is not None and "layer" in key:
-        yield "pool_layers", count
-    elif re.search(r"\bfc\b|fully|dense|hidden|nodes|neurons|units", key) and count is not None and count >= 32:
-        yield ("ae_fc_nodes" if ae else "fc_nodes"), count
+    elif "pool" in key and "layer" in key:
+        if count is not None:
+            yield "pool_layers", count
+        if pool_of(key):
+            yield "pool", pool_of(key)
     elif ae and "layer" in key and count is not None and count <= 8:
         yield "ae_layers", count
 
 
 def aspects(read: list[Line]) -> dict[str, list[Found]]:
-    """Each aspect's values as the text states them, in the order stated (printed outputs state none)."""
+    """Each aspect's values as the text states them, in the order stated. Printed outputs, code (commented out, or
+    in a fenced block of Markdown) and what a sentence negates or says of a value tried and not kept state none."""
     stated: dict[str, list[Found]] = {}
+    fenced: set[tuple[str, str]] = set()
 
     def add(aspect: str, line: Line, value) -> None:
         if value is not None:
             stated.setdefault(aspect, []).append(line.found(value))
 
     for line in read:
-        text = line.text
-        code_comment = line.piece.kind == "comment" and CODE_LIKE.search(text)
-        if line.piece.kind == "output" or NEGATION.search(text) or code_comment:
+        place = (line.piece.file, line.piece.place)
+        if line.text.startswith(("```", "~~~")):
+            fenced ^= {place}
+            continue
+        text = statement(line) if place not in fenced else None
+        text = kept(text, line.paragraph) if text is not None else None
+        if text is None or NEGATION.search(text) or CONDITIONAL.search(text):
             continue
         pair = key_value(text)
         if pair is not None:
@@ -329,22 +475,24 @@ def aspects(read: list[Line]) -> dict[str, list[Found]]:
                 add(aspect, line, value)
             if taken:
                 continue
-        add("dataset", line, dataset_of(text))
+        add("dataset", line, dataset_of(text, title=TITLE.match(text) is not None))
         add("init", line, init_of(text))
         add("augmentation", line, augmentation_of(text))
-        add("pool", line, pool_of(text))
         add("classes", line, classes_of(text))
-        where = context(line)
-        if not AE_WORDS.search(text):  # the CNN's layout, wherever it is stated, unless the line is the AE's
-            conv, pool = layout_of(text)
+        said = spans(text) or [(network, text) for network in paragraph_network(line.paragraph)]
+        # The CNN's pooling and layout wherever they are stated, unless the line says them of another network.
+        for words in [text] if not said else [words for network, words in said if network == "cnn"]:
+            add("pool", line, pool_of(words))
+            conv, pool = layout_of(words)
             add("conv_layers", line, conv)
-            add("pool_layers", line, pool if conv is not None or re.search(r"pool\w*\s*layers?", text, re.I) else None)
-            add("first_filters", line, first_filters_of(text))
-        if where == "cnn":
-            add("fc_nodes", line, fc_width_of(text))
-        elif where == "ae":
-            add("ae_fc_nodes", line, fc_width_of(text))
-            add("ae_layers", line, ae_layers_of(text))
+            add("pool_layers", line, pool if conv is not None or re.search(r"pool\w*\s*layers?", words, re.I) else None)
+            add("first_filters", line, first_filters_of(words))
+        for network, words in said or [(context(line) or "", text)]:
+            if network == "cnn":
+                add("fc_nodes", line, fc_width_of(words))
+            elif network == "ae":
+                add("ae_fc_nodes", line, fc_width_of(words))
+                add("ae_layers", line, ae_layers_of(words))
     return stated
 
 
