@@ -51,3 +51,21 @@ def test_importing_variantlab_leaves_the_plotting_backend_alone(module):
     done = subprocess.run([sys.executable, "-c", f"import matplotlib, {module}; print(matplotlib.get_backend())"],
                           capture_output=True, text=True, timeout=300, env=os.environ | {"MPLBACKEND": "svg"})
     assert done.returncode == 0 and done.stdout.strip() == "svg", done.stderr
+
+
+def test_a_class_check_starts_without_fcntl_and_resource(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "B20AI093_minor1.py").write_text((HERE / "submissions" / "keras_add.py").read_text())
+    (tmp_path / "class.csv").write_text("roll,dob,program\nB20AI093,04/04/00,btech\n")
+    done = python(f"""
+        import warnings
+        from variantlab.grading import check_class
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            result = check_class({str(folder)!r}, {str(tmp_path / "class.csv")!r}, out={str(tmp_path / "out")!r},
+                                 workers=1, show_progress=False)
+        print(result.count("checked"), [str(w.message)[:40] for w in said if "cannot limit" in str(w.message)])
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == """1 ["this system cannot limit a worker's memo"]"""

@@ -16,10 +16,10 @@ import io
 import multiprocessing
 import os
 import re
-import resource
 import signal
 import tokenize
 import traceback
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -165,6 +165,13 @@ def names(text: str, roll: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(roll)}(?![0-9])", text, re.I) is not None
 
 
+try:
+    import resource
+except ImportError:  # Windows: no address-space ceiling; a worker that exhausts memory still fails alone
+    resource = None  # type: ignore[assignment]
+ALARM = hasattr(signal, "SIGALRM")  # Windows has none: the per-file time limit is not kept there
+
+
 class TooSlow(Exception):
     pass
 
@@ -176,8 +183,10 @@ def _too_slow(signum, frame):
 def start_worker() -> None:
     """Each worker: a memory ceiling, so a file that would exhaust memory fails alone (MemoryError), and
     the alarm the per-file time limit rings."""
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-    signal.signal(signal.SIGALRM, _too_slow)
+    if resource is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    if ALARM:
+        signal.signal(signal.SIGALRM, _too_slow)
 
 
 def read_entry(paths: tuple[Path, ...]) -> Submission:
@@ -208,7 +217,8 @@ def check_entry(entry: Entry, students: dict[str, Student]) -> Outcome:
     What the readers refuse (a UserError from reading), the time limit and memory are the entry's; any
     other exception, a UserError from the check included, is the checker's own, reported with its traceback."""
     name, by_name = entry.name, entry.roll is not None
-    signal.alarm(SECONDS_A_FILE * len(entry.paths))
+    if ALARM:
+        signal.alarm(SECONDS_A_FILE * len(entry.paths))
     roll = entry.roll
     try:
         try:
@@ -233,7 +243,8 @@ def check_entry(entry: Entry, students: dict[str, Student]) -> Outcome:
         return Outcome(name, roll, None, f"{type(e).__name__}: {e}".splitlines()[0][:300], "", "checker_error",
                        by_name, traceback=traceback.format_exc())
     finally:
-        signal.alarm(0)
+        if ALARM:
+            signal.alarm(0)
 
 
 def entries_of(folder: Path, rolls: list[str]) -> list[Entry]:
@@ -293,6 +304,10 @@ def check_class(folder: Path, roster: Path, out: str | Path | None = None, worke
         raise UserError(f"output path {out_dir} is a file; give a folder")
     entries = entries_of(Path(folder), list(students))
     out_dir.mkdir(parents=True, exist_ok=True)
+    missing = [limit for limit, kept in (("memory", resource is not None), ("time", ALARM)) if not kept]
+    if missing:
+        warnings.warn(f"this system cannot limit a worker's {' and '.join(missing)}: a hostile file may hold up "
+                      "the class", stacklevel=2)
     with folder_lock(out_dir):
         outcomes = run_checks(entries, students, workers, show_progress)
         return write_sheet(out_dir, rows, students, outcomes)
