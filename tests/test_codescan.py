@@ -132,6 +132,11 @@ def test_hostile_code_is_bounded_in_time():
         "\n".join(f"def f{i}():\n    f{i + 1}()" for i in range(3000)) + "\ndef f3000():\n    loss.backward()",
         "for epoch in range(10**15):\n    optimizer = optim.SGD(model.parameters(), lr=" + "+".join(["1"] * 250) + ")\n"
         "    optimizer.step()",
+        # expressions nested past Python's recursion, where noise, classes and a forward pass are read
+        "noisy = images + " + " + ".join(["torch.randn_like(images)"] * 2000),
+        "mask = " + " | ".join(f"(y == {i % 10})" for i in range(2000)),
+        "class Deep(nn.Module):\n    def forward(self, x):\n        return self.c(x) + " + " + ".join(["x"] * 2000),
+        "f = torch" + ".a" * 2000 + "(x)",
     ]
     started = time.perf_counter()
     found, unparsed = codescan.scan(cells(*hostile))

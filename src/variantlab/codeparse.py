@@ -14,6 +14,7 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -101,10 +102,13 @@ def self_attr(node: ast.AST) -> str | None:
 
 def dotted(node: ast.AST) -> str:
     """'torch.nn.init.kaiming_normal_' for an attribute chain, '' where it is not one."""
-    if isinstance(node, ast.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr}" if base else node.attr
-    return node.id if isinstance(node, ast.Name) else ""
+    names = []
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        names.append(node.id)
+    return ".".join(names[::-1])
 
 
 def root_name(node: ast.AST) -> str | None:
@@ -127,10 +131,14 @@ def argument(call: ast.Call, index: int, *names: str) -> ast.expr | None:
     return call.args[index] if len(call.args) > index and not isinstance(call.args[index], ast.Starred) else None
 
 
+NAMED = 200  # nodes of an expression whose names are read
+
+
 def names_in(node: ast.AST) -> list[str]:
-    """An expression's names, attributes and string keys: `df['label'] % 2` -> ['df', 'label']."""
+    """An expression's names, attributes and string keys: `df['label'] % 2` -> ['df', 'label']; of its first
+    NAMED nodes (a name is a few nodes deep; a hostile expression is thousands)."""
     names = []
-    for n in ast.walk(node):
+    for n in islice(ast.walk(node), NAMED):
         if isinstance(n, ast.Name):
             names.append(n.id)
         elif isinstance(n, ast.Attribute):
@@ -307,8 +315,8 @@ class Code:
             else:
                 self.sources.append(Source(piece, piece.tree, piece.text.splitlines()))
         self.scopes = scopes(self.sources)  # each tree walked once, here: every reader iterates these
-        self.all = [pair for _, nodes in self.scopes for pair in nodes]
-        functions = [(s, node) for s, node in self.all if isinstance(node, ast.FunctionDef)]
+        self._nodes = [pair for _, nodes in self.scopes for pair in nodes]
+        functions = [(s, node) for s, node in self._nodes if isinstance(node, ast.FunctionDef)]
         every = Constants(self.sources, [node for _, node in functions])
         files = list(dict.fromkeys(s.piece.file for s in self.sources))
         self.files = {file: Constants([s for s in self.sources if s.piece.file == file],
@@ -319,7 +327,7 @@ class Code:
         return self.files[source.piece.file]
 
     def nodes(self) -> Iterator[tuple[Source, ast.AST]]:
-        return iter(self.all)
+        return iter(self._nodes)
 
     def calls(self) -> Iterator[tuple[Source, ast.Call]]:
         for source, node in self.nodes():

@@ -180,7 +180,7 @@ def loaded_dataset(call: ast.Call, loaders: Loaders) -> tuple[str, str] | None:
         return loaders.classes[func.id], torchvision_role(call, default="")
     if name == "load_data" and isinstance(func, ast.Attribute):
         owner = func.value
-        key = aliases.get(owner.id) if isinstance(owner, ast.Name) else (
+        key = aliases.get(owner.id, dataset_key(owner.id)) if isinstance(owner, ast.Name) else (
             dataset_key(owner.attr) if isinstance(owner, ast.Attribute) else None)
         return (key, "") if key else None
     path = dotted(func)
@@ -245,6 +245,7 @@ NOT_IMAGES = {"mu", "mean", "z", "latent", "logvar", "log", "var", "std", "sigma
               "angle", "lr"}  # what noise is also added to: a latent sample, a weight, a parameter, the test set
 PASS_THROUGH = {"clamp", "clip", "to", "float", "cuda", "view", "reshape", "type", "abs"}
 MODULES = {"torch", "np", "numpy", "tf", "F"}
+MAX_DEPTH = 50  # of an expression read as noise: a student's is a few deep, a hostile one thousands
 
 
 def random_draw(node: ast.AST) -> str | None:
@@ -286,18 +287,20 @@ class Noise:
                 if kind is not None:
                     self.noisy[name] = kind
 
-    def kind(self, node: ast.AST) -> str | None:
+    def kind(self, node: ast.AST, depth: int = 0) -> str | None:
         """'normal' or 'uniform' where the expression is random noise (scaled, shifted or clamped), else None."""
         if (drawn := random_draw(node)) is not None:
             return drawn
+        if depth > MAX_DEPTH:
+            return None
         if isinstance(node, ast.Name):
             return self.noisy.get(node.id)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.drawn:
             return self.drawn[node.func.id]
         if isinstance(node, ast.UnaryOp):
-            return self.kind(node.operand)
+            return self.kind(node.operand, depth + 1)
         if isinstance(node, ast.BinOp):
-            left, right = self.kind(node.left), self.kind(node.right)
+            left, right = self.kind(node.left, depth + 1), self.kind(node.right, depth + 1)
             if isinstance(node.op, (ast.Mult, ast.Div)):
                 return left or right
             if isinstance(node.op, (ast.Add, ast.Sub)):
@@ -305,8 +308,8 @@ class Noise:
         if isinstance(node, ast.Call) and call_name(node) in PASS_THROUGH:
             owner = node.func.value if isinstance(node.func, ast.Attribute) else None
             if owner is not None and dotted(owner) not in MODULES:  # `noise.clamp(-0.2, 0.2)`
-                return self.kind(owner)
-            return self.kind(node.args[0]) if node.args else None  # `torch.clamp(noise, -0.2, 0.2)`
+                return self.kind(owner, depth + 1)
+            return self.kind(node.args[0], depth + 1) if node.args else None  # `torch.clamp(noise, -0.2, 0.2)`
         return None
 
     def returned(self) -> str | None:

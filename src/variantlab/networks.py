@@ -66,8 +66,8 @@ class Networks:
         self.cnn = cnn_of(self.models)
         self.autoencoder = autoencoder_of(self.models, self.cnn)
         cnns = convnets(self.models)
-        self.classifiers = [m for m in self.models if m is not self.autoencoder and (on_encoder(m) or (
-            re.search(r"classif", m.name, re.I) and m not in cnns))]
+        self.classifiers = [m for m in self.models if m is not self.autoencoder and m is not self.cnn and (
+            on_encoder(m) or (re.search(r"classif", m.name, re.I) and m not in cnns))]
         # Every network by its kind, the ones above and any other the code defines: a second CNN tried is a CNN.
         self.kinds = {m.name: "cnn" for m in cnns}
         self.kinds |= {m.name: "autoencoder" for m in autoencoders(self.models, self.cnn)}
@@ -212,8 +212,11 @@ class Networks:
                     if layer is not None:
                         applied.append(layer)
 
-        for statement in body:
-            visit(statement)
+        try:
+            for statement in body:
+                visit(statement)
+        except RecursionError:  # an expression nested past Python's recursion: the parts' layers stand in
+            return []
         return applied
 
     def find_models(self) -> list[Model]:
