@@ -155,3 +155,15 @@ def test_commented_out_code_with_a_comment_of_its_own_is_code():
 def test_a_comment_after_code_is_read_and_the_code_is_not():
     script = "self.pool = nn.AvgPool2d(2)  # average pooling as MM is even\n"
     assert stated(script, "script", "q1.py") == {"pool": ["avg"]}
+
+
+def test_words_before_a_network_named_are_its_own_unless_they_name_a_part_of_the_other():
+    assert stated("As MM is odd, max pooling is used in the CNN.\n")["pool"] == ["max"]
+    assert stated("The classification layer of the CNN has 256 nodes.\n") == {"fc_nodes": [256]}
+    run_on = "- The classification layer will be one FC layer of 512 nodes as asked Conclusion the CNN beat the AE\n"
+    assert stated(run_on) == {"ae_fc_nodes": [512]}
+
+
+def test_a_kernel_size_is_not_a_layer_count_and_a_dataset_compared_with_is_not_the_one_used():
+    assert stated("We use 3 x 3 conv kernels in 5 conv layers.\n")["conv_layers"] == [5]
+    assert "dataset" not in stated("Training took longer than it does on MNIST data.\n")

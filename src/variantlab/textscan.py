@@ -160,39 +160,43 @@ NETWORK_NAMES = ((re.compile(r"auto[\s-]?encoders?|(?<!hot )(?<!hot-)\bencod\w*|
 CHOICE = re.compile(r"\b(?:proceed(?:ed|ing)?|go(?:ing)?|went|stick(?:ing)?|settl(?:e|ed|ing)|opt(?:ed|ing)?)\s+"
                     r"(?:ahead\s+)?(?:with|for)\b|\bwe\s+(?:chose|choose|selected|picked|kept|keep)\b", re.I)
 OVERRULED = re.compile(r"\b(?:but|however|yet|still|nevertheless)\b[^.]{0,80}?(?:" + CHOICE.pattern + ")", re.I)
-AE_HINT = re.compile(r"classification layer|latent|bottleneck|\bMM\b", re.I)  # the rule of the AE's head
-CNN_HINT = re.compile(r"digit|sum of digits", re.I)  # 'the sum of digits of ABC' decides the CNN's FC width
+# Words of one network's parts: the AE's head, code and bottleneck; the digits of ABC, whose sum decides the CNN's
+# FC width. MM decides the AE's head, and the CNN's pooling too.
+AE_PARTS = re.compile(r"classification layer|latent|bottleneck", re.I)
+CNN_PARTS = re.compile(r"digit", re.I)
+OF_THE = re.compile(r"\b(?:of|in|for|on|by)\s+(?:the\s+|our\s+|its\s+|my\s+|this\s+)?$", re.I)
 OF_NAME = re.compile(r"\b(?:number|no\.?|count)\s+of\s+[\w\s-]{0,30}?\b(?:in|of)\s+(?:the\s+|our\s+|its\s+)?$",
                      re.I)  # 'the number of layers in the autoencoder' speaks of the autoencoder
 CLAUSE_END = re.compile(r"[,;:]\s|\s(?:and|but|while|whereas|then)\s", re.I)
 # A sentence on the rules' condition ('4 layers if ABC is even, else 3') states the rule, not the student's value.
 CONDITIONAL = re.compile(r"\bif\b.{0,60}\b(?:ABC|DD|MM|YY)\b.{0,40}\b(?:odd|even)\b", re.I)
-# A dataset named as an example, or in a work cited ('Networks for MNIST (Smith et al., 2016)').
-HEDGE = re.compile(r"\b(would|could|might|for example|e\.g\.|such as|like|et al)\b", re.I)
+# A dataset named as an example, compared with, or in a work cited ('Networks for MNIST (Smith et al., 2016)').
+HEDGE = re.compile(r"\b(would|could|might|for example|e\.g\.|such as|like|et al|compared\s+(?:to|with)|than|versus|"
+                   r"vs)\b", re.I)
 URL = re.compile(r"\b(?:https?|ftp)://[^\s)\]]+|\bwww\.[^\s)\]]+", re.I)  # a tutorial's address: not the student's
 
 
 def context(line: Line) -> str | None:
     """Which network a line speaks of: its own words first, then its question."""
     text = line.text
-    if AE_WORDS.search(text) or AE_HINT.search(text):
+    if AE_WORDS.search(text) or AE_PARTS.search(text) or re.search(r"\bMM\b", text):
         return "ae"
-    if re.search(r"\bCNN\b|conv", text, re.I) or CNN_HINT.search(text):
+    if re.search(r"\bCNN\b|conv", text, re.I) or CNN_PARTS.search(text):
         return "cnn"
     return line.section
 
 
 def spans(text: str) -> list[tuple[str, str]]:
     """(network, words) for each network a sentence names, from its name (or 'the number of layers in' before it)
-    up to the name of another. The words before the first name go with it, unless they name the AE's or the CNN's
-    rule ('the classification layer');
-    a decoder's words, up to the end of their clause, go to neither ('decoder' is the network). Empty where the
-    sentence names no network."""
+    up to the name of another. The words before the first name go with it ('the FC layer of the CNN'), unless they
+    name a part of another network ('the classification layer ... the CNN'). A decoder's words, to the end of their
+    clause, go to neither ('decoder' is their network). Empty where the sentence names no network."""
     named = sorted((m.start(), network) for pattern, network in NETWORK_NAMES for m in pattern.finditer(text))
     if not named:
         return []
-    prefix = text[:named[0][0]]
-    starts = [(0, "ae" if AE_HINT.search(prefix) else "cnn" if CNN_HINT.search(prefix) else named[0][1])]
+    prefix, first = text[:named[0][0]], named[0][1]
+    hinted = "ae" if AE_PARTS.search(prefix) else "cnn" if CNN_PARTS.search(prefix) else first
+    starts = [(0, first if OF_THE.search(prefix) else hinted)]
     for i, (start, network) in enumerate(named):
         phrase = OF_NAME.search(text, max(named[i - 1][0] + 1, start - 60), start) if i else None
         starts.append((phrase.start() if phrase else start, network))
@@ -333,6 +337,7 @@ def classes_of(text: str) -> object | None:
 
 CONV = r"conv(?:olution(?:al)?)?s?"
 POOL = r"(?:max|avg|average|mean)?[\s_-]?pool(?:ing)?"
+NOT_A_SIZE = r"(?<![\w.-])(?<![x×*] )"  # '3 x 3 conv' is a kernel's size
 # Words that make a count some of the layers, not all of them: 'the next four convolutional layers'.
 PART_OF = re.compile(r"\b(?:next|other|remaining|last|following|subsequent|additional|extra|further|final|first|"
                      r"initial|second|another|more|fewer|these|those)\s+$", re.I)
@@ -343,11 +348,11 @@ def layout_of(text: str) -> tuple[int | None, int | None]:
     'a 2-layered CNN', or a table row as a PDF's text gives it, 'Conv layers 4'."""
     counts = []
     for kind in (CONV, POOL):
-        befores = [m for m in re.finditer(r"(?<![\w.-])" + COUNT + rf"[\s-]{{0,3}}{kind}(?:\s{{0,3}}[\w-]{{0,20}}"
+        befores = [m for m in re.finditer(NOT_A_SIZE + COUNT + rf"[\s-]{{0,3}}{kind}(?:\s{{0,3}}[\w-]{{0,20}}"
                                           r"\s{0,3}layers?)?\b", text, re.I)
                    if not PART_OF.search(text[max(0, m.start() - 20):m.start()])]
         if kind == CONV:
-            befores += list(re.finditer(r"(?<![\w.-])" + COUNT + r"[\s-]{0,3}layer(?:ed)?\s{1,3}(?:CNN|conv\w*)\b",
+            befores += list(re.finditer(NOT_A_SIZE + COUNT + r"[\s-]{0,3}layer(?:ed)?\s{1,3}(?:CNN|conv\w*)\b",
                                         text, re.I))
         after = re.search(rf"\b{kind}\s{{0,3}}layers\W{{0,3}}(\d)\b", text, re.I)
         match = min(befores, key=lambda m: m.start()) if befores else after
