@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from variantlab.adjustments import Adjustment
 from variantlab.check import check
 from variantlab.errors import UserError
 from variantlab.exports import Graded, canvas_gradebook, moodle_worksheet
-from variantlab.rubric import Adjustment, load_rubric, mark, seen_in
+from variantlab.rubric import load_rubric, mark, seen_in
 from variantlab.student import parse_student
 from variantlab.submission import read_submission
 

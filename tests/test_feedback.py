@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from variantlab.adjustments import read_adjustments
 from variantlab.feedback import Others, write_feedback
 from variantlab.grading import check_class
-from variantlab.rubric import load_rubric, mark, read_adjustments
+from variantlab.rubric import load_rubric, mark
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate, notebook, plan, roster

@@ -12,18 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from variantlab.adjustments import OTHER, read_adjustments
 from variantlab.check import ASPECTS, check
 from variantlab.errors import UserError
-from variantlab.rubric import (
-    OTHER,
-    Seen,
-    load_rubric,
-    mark,
-    mark_missing,
-    parse_rubric,
-    read_adjustments,
-    seen_in,
-)
+from variantlab.rubric import Seen, load_rubric, mark, mark_missing, parse_rubric, seen_in
 from variantlab.student import parse_student
 from variantlab.submission import read_submission
 

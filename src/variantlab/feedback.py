@@ -26,34 +26,53 @@ ROLL_LIKE = re.compile(r"(?<![A-Za-z0-9])[BMPD]\d{2}[A-Z]{2,4}\d{3}(?![0-9A-Za-z
 SHOWN_FINDINGS = ("aspect", "claim")  # findings the feedback shows in its own sections
 
 
-def alternatives(patterns: list[str]) -> re.Pattern[str] | None:
-    return re.compile("|".join(patterns), re.I) if patterns else None
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
+WORD_RUN = re.compile(r"[^\W\d_]+(?:(?:\s*,\s*|\s+)[^\W\d_]+)*")  # words apart by spaces or a comma
+WORD = re.compile(r"[^\W\d_]+")
 
 
 class Others:
     """Takes the class's other students out of a text: their roll numbers (and anything shaped like one) and
-    their names, written first-last or last-first."""
+    their names, written first-last, last-first or "last, first". Looks words up in sets, so a class of any
+    size costs the same per text."""
 
     def __init__(self, roll: str, roster: Mapping[str, str]):
-        self.roll = roll
-        rolls = sorted((r for r in roster if r.upper() != roll.upper()), key=len, reverse=True)
+        self.roll = roll.upper()
+        self.rolls = {r.upper() for r in roster} - {self.roll}
         own = {w.casefold() for w in roster.get(roll, "").split()}
-        names = set()
+        self.names: set[tuple[str, ...]] = set()
         for other, name in roster.items():
-            words = name.split()
-            if other.upper() == roll.upper() or len(words) < 2 or {w.casefold() for w in words} <= own:
-                continue
-            names |= {" ".join(words), " ".join([words[-1], *words[:-1]]), f"{words[-1]}, {' '.join(words[:-1])}"}
-        self.rolls = alternatives([rf"(?<![A-Za-z0-9]){re.escape(r)}(?![0-9A-Za-z])" for r in rolls])
-        self.names = alternatives([r"\b" + r"\s+".join(map(re.escape, n.split())) + r"\b"
-                                   for n in sorted(names, key=len, reverse=True)])
+            words = tuple(w.casefold() for w in WORD.findall(name))
+            if other.upper() != self.roll and len(words) >= 2 and not set(words) <= own:
+                self.names |= {words, (words[-1], *words[:-1])}
+        self.lengths = sorted({len(n) for n in self.names}, reverse=True)
+
+    def token(self, match: re.Match) -> str:
+        token = match.group(0)
+        if self.other_roll(token):
+            return "another student"
+        return "".join("another student" if self.other_roll(part) else part for part in re.split(r"([_-])", token))
+
+    def other_roll(self, text: str) -> bool:
+        upper = text.upper()
+        return upper in self.rolls or (upper != self.roll and ROLL_LIKE.fullmatch(text) is not None)
+
+    def run(self, match: re.Match) -> str:
+        text, words = match.group(0), list(WORD.finditer(match.group(0)))
+        out, at, i = [], 0, 0
+        while i < len(words):
+            length = next((n for n in self.lengths if tuple(w.group(0).casefold() for w in words[i:i + n])
+                           in self.names), 0)
+            if length:
+                out += [text[at:words[i].start()], "another student"]
+                at, i = words[i + length - 1].end(), i + length
+            else:
+                i += 1
+        return "".join(out) + text[at:]
 
     def __call__(self, text: str) -> str:
-        if self.rolls is not None:
-            text = self.rolls.sub("another student", text)
-        text = ROLL_LIKE.sub(lambda m: m.group(0) if m.group(0).upper() == self.roll.upper() else "another student",
-                             text)
-        return self.names.sub("another student", text) if self.names is not None else text
+        text = TOKEN.sub(self.token, text)
+        return WORD_RUN.sub(self.run, text) if self.names else text
 
 
 def points(value: float | None) -> str:
