@@ -272,6 +272,13 @@ def test_uniform_noise_is_told_from_gaussian():
         "rotate with uniform noise"]
 
 
+def test_keras_image_generators_flip_and_rotate_by_their_settings():
+    assert values(scanned("gen = ImageDataGenerator(rotation_range=10, width_shift_range=0.1)"), "augmentation") == [
+        "rotate without noise"]
+    settings = "params = {'rotation_range': 0, 'horizontal_flip': True}\ngen = ImageDataGenerator(**params)"
+    assert values(scanned(settings), "augmentation") == ["flip without noise"]
+
+
 def test_a_translation_is_no_rotation():
     shift = "transform = transforms.Compose([transforms.RandomAffine(degrees=0, translate=(0.1, 0.1))])"
     assert "augmentation" not in scanned(shift)

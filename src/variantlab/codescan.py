@@ -358,14 +358,34 @@ def rotates(call: ast.Call) -> bool:
     return not (isinstance(degrees, ast.Constant) and degrees.value == 0)
 
 
+def generator_settings(call: ast.Call, dicts: dict[str, ast.Dict]) -> dict[str, ast.expr]:
+    """Keras's ImageDataGenerator's settings: its keywords, and those of a dict it is given (`**aug_params`)."""
+    settings = {k.arg: k.value for k in call.keywords if k.arg}
+    for given in call.keywords:
+        if given.arg is None and isinstance(given.value, ast.Name) and given.value.id in dicts:
+            table = dicts[given.value.id]
+            settings |= {k.value: v for k, v in zip(table.keys, table.values, strict=True)
+                         if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    return settings
+
+
 def scan_augmentation(code: Code, classes: set[str]) -> list[Found]:
     moves: dict[str, list[Found]] = {"flip": [], "rotate": [], "normal": [], "uniform": []}
+    dicts = {node.targets[0].id: node.value for _, node in code.scopes[0][1] if isinstance(node, ast.Assign)
+             and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Dict)}
     for source, call in code.calls():
         name = call_name(call)
         if name in FLIPS:
             moves["flip"].append(source.found("flip", call))
         elif name in ROTATIONS and rotates(call):
             moves["rotate"].append(source.found("rotate", call))
+        elif name == "ImageDataGenerator":  # Keras: rotation_range=10, horizontal_flip=True
+            settings = generator_settings(call, dicts)
+            flip, turn = settings.get("horizontal_flip"), settings.get("rotation_range")
+            if isinstance(flip, ast.Constant) and flip.value is True:
+                moves["flip"].append(source.found("flip", call))
+            if isinstance(turn, ast.Constant) and isinstance(turn.value, (int, float)) and turn.value:
+                moves["rotate"].append(source.found("rotate", call))
     scoped = code.scopes
     drawn = {function.name: kind for function, nodes in scoped
              if function is not None and (kind := Noise(nodes, classes, {}).returned()) is not None}
