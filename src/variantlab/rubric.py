@@ -54,7 +54,7 @@ PAPER_ON_TENSORFLOW = "the paper says \u201cuse of Tensorflow will fetch no mark
 VIDEO_LINK = re.compile(r"https?://\S*(?:youtu\.?be|drive\.google|loom\.com|vimeo|onedrive|sharepoint|dropbox)\S*",
                         re.I)
 COMPARES = re.compile(r"\b(?:compar\w*|versus|vs\b|better|worse|higher|lower|outperform\w*|than)", re.I)
-COMPARISON_HEADING = re.compile(r"^\W*(?:comparison|comparing|compared?)\b", re.I)
+COMPARISON_HEADING = re.compile(r"^\W*comparison\b", re.I)  # "Comparison of results between CNN and AE"
 
 
 @dataclass(frozen=True)
