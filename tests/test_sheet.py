@@ -179,6 +179,7 @@ result.words = more.textContent;
 row.click(); result.closed_again = more.hidden;
 const header = [...document.querySelectorAll('th[data-c]')].find(th => th.textContent.startsWith('CNN'));
 header.click(); result.ascending = shown(); header.click(); result.descending = shown();
+document.querySelector("th[data-c='0']").click(); result.by_roll = shown();
 window.result = result;
 """
 
@@ -203,6 +204,7 @@ def test_filters_search_details_and_sorting_work_in_chromium(tmp_path):
     cnn = len(ASPECTS)
     assert got["ascending"] == [r.key for r in sorted(rows, key=lambda r: float(r.marks[cnn].text))]
     assert got["descending"] == [r.key for r in sorted(rows, key=lambda r: float(r.marks[cnn].text), reverse=True)]
+    assert got["by_roll"] == sorted(keys)  # by the roll alone, flagged or not
 
 
 STRINGS = """
@@ -243,6 +245,10 @@ def test_counts_legend_and_filters_come_from_the_rows():
         assert int(count) == bad, title
     assert len(heads) == len(ASPECTS) + len(CLASSIFIERS)
     assert f"⚑ {sum(r.flagged for r in rows)}</small>" in page
+    cells = re.findall(r"<td class='k(\d+)' data-v='\1' data-s=\"[^\"]*\" title=\"([a-z_]+)[:\"][^>]*>(.) ", page)
+    assert len(cells) == len(rows) * (len(ASPECTS) + len(CLASSIFIERS))
+    for index, word, symbol in cells:  # each cell: its verdict's colour and symbol, and its word in the tooltip
+        assert (sheet.VERDICTS[int(index)].word, sheet.VERDICTS[int(index)].symbol) == (word, symbol)
     used = {m.verdict for r in rows for m in r.marks}
     legend = re.findall(r"aria-label=\"([a-z_]+)\">[^<]*</span>\1</span>", page)
     assert set(legend) == used and "no_baseline" not in legend  # only the verdicts on the page are explained
@@ -274,3 +280,11 @@ def test_rows_that_do_not_fit_the_columns_or_legend_are_refused(marks, columns, 
     with pytest.raises(ValueError, match=message):
         sheet.matrix_page("t", [], [sheet.Column(f"c{i}", "c") for i in range(columns)],
                           [sheet.Row("B21CS001", "A", "checked", marks)])
+
+
+def test_a_filter_the_browser_restores_applies_at_load(tmp_path):
+    rows = grading_rows(30, seed=4)
+    page = grading_page(rows).replace("id='q'", "id='q' value='B21CS01'", 1)  # as a reload leaves the search box
+    got = measured(page, tmp_path, "window.result = [...document.querySelectorAll('table.matrix > tbody')]"
+                                   ".filter(b => !b.hidden).length + ' ' + document.getElementById('shown').innerText")
+    assert got == "10 10"

@@ -20,7 +20,7 @@ API:
                status   a word shown and filtered by (checked, missing, ok, failed, ...)
                marks    one Mark(verdict, text, tip) per column: `verdict` a word of the legend, or "" for
                         `text` alone; `text` a few characters beside the symbol ("97.9"); `tip` the cell's
-                        tooltip. The symbol's own tooltip is the verdict's word.
+                        tooltip, after the verdict's word. The cell takes the verdict's colour.
                flags    Flag(label, words): the label (two or three words) shows in the row, filtered by;
                         the words fold open with the details
                flagged  marked with ⚑, counted, and kept by "flagged only"
@@ -38,16 +38,16 @@ one), a flag; a click on a row opens its details, a click on a column header sor
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from variantlab.document import STYLE, Block, Link, blocks_html, inline, table
+from variantlab.document import SORT_SCRIPT, STYLE, Block, Link, Table, blocks_html, inline, table
 
 
 @dataclass(frozen=True)
 class Verdict:
     word: str  # as the data says it: "violates"
     symbol: str
-    colour: str  # the symbol's background, light enough for a black symbol
+    colour: str  # the cell's background, light enough for black text
     meaning: str
     bad: bool = False  # counted in its column's header
 
@@ -80,18 +80,18 @@ class Row:
     marks: tuple[Mark, ...]
     flags: tuple[Flag, ...] = ()
     flagged: bool = False
-    details: tuple[Block, ...] = field(default=())
+    details: tuple[Block, ...] = ()
     link: Link | None = None
 
 
 # Okabe and Ito's palette, told apart by the common colour blindnesses (the symbols tell them apart in grey);
-# a black symbol reads on each of these.
-GREEN, ORANGE, SKY, YELLOW, VERMILLION, PURPLE, GREY = (
-    "#009e73", "#e69f00", "#56b4e9", "#f0e442", "#d55e00", "#cc79a7", "#bbbbbb")
+# black text reads on each of these. What needs no look is a pale tint, so that what does stands out.
+ORANGE, SKY, YELLOW, VERMILLION, PURPLE = "#e69f00", "#56b4e9", "#f0e442", "#d55e00", "#cc79a7"
+PALE_GREEN, PALE_GREY = "#bfe7dc", "#dddddd"  # Okabe and Ito's bluish green (#009e73) and grey, a quarter strong
 
 VERDICTS = (
-    Verdict("ok", "✓", GREEN, "the code builds what the rule requires and no text says otherwise"),
-    Verdict("plausible", "✓", GREEN, "within 3 spreads of its variant's measured baseline"),
+    Verdict("ok", "✓", PALE_GREEN, "the code builds what the rule requires and no text says otherwise"),
+    Verdict("plausible", "✓", PALE_GREEN, "within 3 spreads of its variant's measured baseline"),
     Verdict("violates", "✗", VERMILLION, "the code builds something else (without code: the text says so)", True),
     Verdict("contradicts", "≠", PURPLE, "the code builds the required value but some text states another", True),
     Verdict("below_measured", "↓", VERMILLION, "more than 3 spreads below its variant's measured baseline", True),
@@ -99,8 +99,8 @@ VERDICTS = (
     Verdict("impossible_for_n", "!", VERMILLION, "no whole number of the variant's test images gives it", True),
     Verdict("not_judged_low", "?", SKY, "below the tuned profile's reach, where the reference was not measured"),
     Verdict("not_found", "?", YELLOW, "neither the code nor the text shows it"),
-    Verdict("unknown", "?", GREY, "could not be decided"),
-    Verdict("no_baseline", "–", GREY, "nothing measured on this dataset and classes"),
+    Verdict("unknown", "?", PALE_GREY, "could not be decided"),
+    Verdict("no_baseline", "–", PALE_GREY, "nothing measured on this dataset and classes"),
 )
 
 SHEET_STYLE = """body.sheet{max-width:none;margin:.5em 1em;font-size:14px;line-height:1.35}
@@ -112,7 +112,7 @@ table.matrix{table-layout:fixed;width:100%;margin:.3em 0}
 .matrix>thead th{position:sticky;top:0;cursor:pointer;vertical-align:bottom;font-weight:600}
 .matrix>thead small{display:block;font-weight:normal;color:#555}
 tr.row{cursor:pointer}tr.row:hover{background:#eef4fb}tr.row.f{background:#fdeaea}tr.row.f:hover{background:#f9dada}
-.sym{display:inline-block;min-width:1.3em;margin-right:.3em;text-align:center;border-radius:3px;font-weight:bold;color:#000}
+tr.row>td[data-v]{text-align:center;color:#000}.sym{padding:0 .3em;margin-right:.3em;border-radius:3px;color:#000}
 .chip{border:1px solid #aaa;border-radius:.7em;padding:0 .4em;margin-right:.3em;font-size:90%}
 button.open{border:0;background:none;padding:0 .2em 0 0;font:inherit;cursor:pointer}
 tr.more>td{white-space:normal;overflow:auto;overflow-wrap:break-word;background:#fafafa;padding:.2em 1em}
@@ -153,7 +153,10 @@ SCRIPT = """<script>
       row.querySelector('button').setAttribute('aria-expanded', !more.hidden);
     }
   });
-  apply();
+  const set = c => c.type === 'checkbox' ? c.checked : c.value;
+  if ([...document.querySelectorAll('.bar input, .bar select')].some(set)) {
+    apply();  // the browser restored a filter (back, reload)
+  }
 })();
 </script>"""
 
@@ -172,10 +175,10 @@ def matrix_page(title: str, intro: Sequence[Block], columns: Sequence[Column], r
     if unknown:
         raise ValueError(f"verdicts missing from the legend: {', '.join(sorted(unknown))}")
     used = [v for v in legend if any(m.verdict == v.word for r in rows for m in r.marks)]
-    labels = list(dict.fromkeys(f.label for r in rows for f in r.flags))
+    labels = {label: str(i) for i, label in enumerate(dict.fromkeys(f.label for r in rows for f in r.flags))}
     statuses = list(dict.fromkeys(r.status for r in rows))
     links = any(r.link for r in rows)
-    styles = "".join(f".k{looks[v.word][0]}{{background:{v.colour}}}" for v in used)
+    styles = "".join(f".k{looks[v.word][0]}{{background:{v.colour}}}" for v in used)  # tr.row.f's is under it
     e = _attr
     head = [f"<th data-c='0'>roll<small>⚑ {sum(r.flagged for r in rows)}</small></th>",
             "<th data-c='1'>name<small>&nbsp;</small></th>", "<th data-c='2'>status<small>&nbsp;</small></th>"]
@@ -195,7 +198,7 @@ def matrix_page(title: str, intro: Sequence[Block], columns: Sequence[Column], r
     selects = {"st": [("", "any status"), *((s, s) for s in statuses)],
                "vd": [("", "any verdict"), *((str(looks[v.word][0]), f"{v.symbol} {v.word}") for v in used)],
                "vc": [("", "in any column"), *((str(c), f"in {col.short}") for c, col in enumerate(columns, FIXED))],
-               "fl": [("", "any flag"), *((str(i), label) for i, label in enumerate(labels))]}
+               "fl": [("", "any flag"), *((i, label) for label, i in labels.items())]}
     bar = ("<div class='bar'><input type='search' id='q' placeholder='roll or name' aria-label='search by roll or "
            "name'><label><input type='checkbox' id='fo'> flagged only</label>"
            + "".join(f"<select id='{name}' aria-label='{values[0][1]}'>{_options(values)}</select>"
@@ -212,26 +215,28 @@ def matrix_page(title: str, intro: Sequence[Block], columns: Sequence[Column], r
         f"<h1>{inline(title)}</h1>", blocks_html(list(intro)), bar, key,
         "<table class='matrix'><colgroup>" + "".join(f"<col style='width:{w}'>" for w in widths) + "</colgroup>"
         f"<thead><tr>{''.join(head)}</tr></thead>", *body, "</table>", blocks_html(list(after)), SCRIPT,
+        SORT_SCRIPT if any(isinstance(b, Table) and b.sortable for b in [*intro, *after]) else "",
         "</body></html>"]) + "\n"
 
 
-def _row(row: Row, looks: dict[str, tuple[int, Verdict]], labels: list[str], span: int, links: bool) -> str:
+def _row(row: Row, looks: dict[str, tuple[int, Verdict]], labels: dict[str, str], span: int, links: bool) -> str:
     e = _attr
     verdicts = " ".join(dict.fromkeys(str(looks[m.verdict][0]) for m in row.marks if m.verdict))
-    flags = " ".join(str(labels.index(f.label)) for f in row.flags)
+    flags = " ".join(labels[f.label] for f in row.flags)
     data = (f"data-q=\"{e(f'{row.key} {row.name}'.lower())}\" data-st=\"{e(row.status)}\" data-v='{verdicts}' "
             f"data-fl='{flags}'" + (" data-f" if row.flagged else ""))
-    cells = [f"<td><button class='open' aria-expanded='false' aria-label='details'>▸</button>"
+    cells = [f"<td data-s=\"{e(row.key)}\"><button class='open' aria-expanded='false' aria-label='details'>▸</button>"
              f"{FLAGGED if row.flagged else ''}{html.escape(row.key)}</td>",
              f"<td title=\"{e(row.name)}\">{html.escape(row.name)}</td>", f"<td>{html.escape(row.status)}</td>"]
     for mark in row.marks:
-        tip = f" title=\"{e(mark.tip)}\"" if mark.tip else ""
         if mark.verdict:
             index, verdict = looks[mark.verdict]
-            cells.append(f"<td data-v='{index}' data-s=\"{e(mark.text)}\"{tip}>{_symbol(index, verdict)}"
-                         f"{html.escape(mark.text)}</td>")
+            words = f"{verdict.word}: {mark.tip}" if mark.tip else verdict.word
+            cells.append(f"<td class='k{index}' data-v='{index}' data-s=\"{e(mark.text)}\" title=\"{e(words)}\">"
+                         f"{verdict.symbol} {html.escape(mark.text)}</td>")
         else:
-            cells.append(f"<td{tip}>{html.escape(mark.text)}</td>")
+            cells.append(f"<td title=\"{e(mark.tip)}\">{html.escape(mark.text)}</td>" if mark.tip else
+                         f"<td>{html.escape(mark.text)}</td>")
     cells.append("<td>" + "".join(f"<span class='chip' title=\"{e(f.words)}\">{html.escape(f.label)}</span>"
                                   for f in row.flags) + "</td>")
     if links:
