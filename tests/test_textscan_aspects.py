@@ -96,9 +96,12 @@ def test_a_rule_stated_with_its_condition_states_nothing():
     assert stated("## Question 2\n\nThe AE will have 4 layers if ABC is even, else 3.\n") == {}
 
 
-def test_what_a_paragraph_on_the_encoder_says_is_the_autoencoders():
+def test_it_after_the_encoder_is_the_encoder_and_a_layout_without_it_is_the_cnns():
     read = stated("The encoder is a stack of conv layers. It uses max pooling after each of its 3 conv layers.\n")
     assert "pool" not in read and "conv_layers" not in read
+    read = stated("The encoder has 3 layers. The feature extractor has 5 conv layers and 1 pool layer.\n", "page",
+                  "report.pdf")
+    assert read["conv_layers"] == [5] and read["ae_layers"] == [3]
 
 
 # Datasets named without the word "data".

@@ -213,12 +213,14 @@ def spans(text: str) -> list[tuple[str, str]]:
     return [(network, text[start:end]) for (start, network), end in zip(merged, cuts, strict=True)]
 
 
-@lru_cache(maxsize=64)  # asked once for each sentence of a paragraph
-def paragraph_network(paragraph: str) -> list[str]:
-    """The network of a paragraph that names the autoencoder and not the CNN ('It uses max pooling' after 'The
-    encoder ...'): its sentences that name none speak of it."""
-    named = {network for network, _ in spans(paragraph)}
-    return ["ae"] if named and "cnn" not in named else []
+def referred(text: str, paragraph: str) -> list[tuple[str, str]]:
+    """A sentence that names no network but begins with 'It' or 'This', after sentences of its paragraph that name
+    the autoencoder and not the CNN ('The encoder ... It uses max pooling'), speaks of the autoencoder."""
+    if not re.match(r"\W*(it|its|this|they|their)\b", text, re.I):
+        return []
+    before = paragraph[:max(0, paragraph.find(text))][-MAX_LINE:]
+    named = {network for network, _ in spans(before)}
+    return [("ae", text)] if named and "cnn" not in named else []
 
 
 def statement(line: Line) -> str | None:
@@ -484,7 +486,7 @@ def aspects(read: list[Line]) -> dict[str, list[Found]]:
         add("init", line, init_of(text))
         add("augmentation", line, augmentation_of(text))
         add("classes", line, classes_of(text))
-        said = spans(text) or [(network, text) for network in paragraph_network(line.paragraph)]
+        said = spans(text) or referred(text, line.paragraph)
         # The CNN's pooling and layout wherever they are stated, unless the line says them of another network.
         for words in [text] if not said else [words for network, words in said if network == "cnn"]:
             add("pool", line, pool_of(words))
