@@ -77,6 +77,7 @@ def own_reports(tmp_path_factory, fashion_mnist):
     return reports
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("name", ["report.md", "report.pdf"])
 def test_variantlabs_own_reports_check_out_all_ok(own_reports, name):
     assert len(own_reports) == 8
@@ -97,6 +98,12 @@ HAND_WRITTEN = {
                                "fc_nodes": "violates", "ae_layers": "not_found", "ae_fc_nodes": "not_found"},
     # Keras model.add, a parity filter for the classes, Glorot by name.
     "keras_add.py": dict.fromkeys(ASPECTS[:9], "ok") | {"ae_layers": "not_found", "ae_fc_nodes": "not_found"},
+    # Question 2 alone: a convolutional encoder Sequential in a class that also holds the decoder and the classifier
+    # head; rotation with no noise (a randn shape check beside it is no noise); the CNN's aspects not shown.
+    "conv_autoencoder_head.py": {"dataset": "ok", "init": "ok", "augmentation": "violates", "pool": "not_found",
+                                 "classes": "ok", "conv_layers": "not_found", "pool_layers": "not_found",
+                                 "first_filters": "not_found", "fc_nodes": "not_found", "ae_layers": "ok",
+                                 "ae_fc_nodes": "ok"},
 }
 
 
@@ -351,3 +358,15 @@ def test_a_students_markup_is_printed_as_text(tmp_path):
                           env=os.environ | {"COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
     assert "weird [v2].md" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_notebook_heavy_with_figures_is_read(tmp_path):
+    figure = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo" * 400_000,
+                                                                      "text/plain": "<Figure size 640x480>"}}
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "Roll: B20AI052, DD/MM/YY 18/03/02, B.Tech"},
+             {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [figure] * 3,
+              "source": "import torchvision\ndata = torchvision.datasets.FashionMNIST('.', download=True)"}]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    assert path.stat().st_size > 10_000_000  # three 4.4 MB figures: far past the text limit as JSON
+    assert check(path).aspects["dataset"].verdict == "ok"

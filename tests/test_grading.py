@@ -22,6 +22,7 @@ import pytest
 from variantlab.errors import UserError
 from variantlab.grading import ERRORS, Entry, Outcome, check_class, check_entry, entries_of, run_checks, write_sheet
 from variantlab.roster import read_roster
+from variantlab.rubric import load_rubric
 from variantlab.submission import read_submission
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -268,7 +269,7 @@ def test_a_checker_bug_is_the_checkers_error_not_the_students(tmp_path):
     assert [o.status for o in outcomes] == ["checked", "checker_error"]
     assert "diploma" in outcomes[1].error and "Traceback" in outcomes[1].traceback
     checked = write_sheet(tmp_path / "out", read_roster(roster(labelled, tmp_path / "class.csv")), students,
-                          outcomes)
+                          outcomes, load_rubric(), {})
     row = sheet(tmp_path / "out")[broken.roll]
     assert row["status"] == "checker_error" and row["entry"] == f"{broken.roll}.ipynb"
     assert row["error"].startswith("the checker failed, not the student's file: ") and ERRORS in row["error"]
@@ -302,4 +303,4 @@ def test_a_worker_that_dies_fails_its_entry_alone(tmp_path):
         if outcome.roll == killer:
             assert outcome.status == "unreadable" and "process died on it" in outcome.error
         else:
-            assert outcome.status == "checked" and outcome.result is not None
+            assert outcome.status == "checked" and outcome.record is not None

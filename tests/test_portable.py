@@ -28,6 +28,7 @@ def test_check_starts_without_fcntl_and_resource(tmp_path):
     assert json.loads(done.stdout)["student"]["roll"] == "B20AI093"
 
 
+@pytest.mark.trains
 def test_run_starts_without_fcntl_and_resource(tmp_path, fashion_mnist):
     done = python(f"""
         import warnings

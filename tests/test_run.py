@@ -76,6 +76,8 @@ def test_results_json(run_dir):
 
 LOAD_WITH_TORCH_ALONE = """
 import sys, torch
+
+pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
 program = torch.export.load(sys.argv[1]).module()
 x, y = torch.load(sys.argv[2])
 with torch.no_grad():

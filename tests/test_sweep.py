@@ -14,6 +14,8 @@ from variantlab.rules import derive
 from variantlab.student import parse_student
 from variantlab.sweep import write_summary
 
+pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
+
 ROSTER = """roll,dob,program,first,last
 B20AI052,18/03/02,B.Tech,Ayush,Abrol
 B20AI054,18/03/02,btech,Same,Variant

@@ -16,6 +16,8 @@ import pytest
 from variantlab.checkpoint import load_checkpoint
 from variantlab.sweep import sweep
 
+pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
+
 ROSTER = "roll,dob,program,first,last\nB20AI052,18/03/02,btech,Ayush,Abrol\n"
 QUICK = dict(epochs=4, train_limit=3000, seeds=1)
 

@@ -21,6 +21,8 @@ from variantlab.rules import derive
 from variantlab.student import parse_student
 from variantlab.train import WeightAverage, evaluate_batches, fit
 
+pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
+
 VARIANT = derive(parse_student("18/03/02", "B20AI052", "btech"))
 CFG = TrainConfig(epochs=2, batch_size=100, optimizer="adamw", lr=2e-3, weight_decay=0.0, schedule="onecycle",
                   warmup=0.2, label_smoothing=0.0)

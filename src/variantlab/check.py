@@ -32,7 +32,8 @@ NO_DOB = "the date of birth decides it, and none was given or stated"
 
 
 def evidence_json(evidence: tuple[Found, ...]) -> list[dict]:
-    return [{"where": f.where, "excerpt": f.excerpt} for f in evidence]
+    """Each piece of evidence: where and the line; a dataset's role (train or test) where the code says."""
+    return [{"where": f.where, "excerpt": f.excerpt} | ({"role": f.role} if f.role else {}) for f in evidence]
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,8 @@ def check_submission(submission: Submission, given: Identity | Student | None = 
     required: dict[str, object] = required_values(variant) if variant else dict.fromkeys(ASPECTS)
     if variant is None:
         required |= without_dob(identity.abc, identity.program)
-    code, unparsed = codescan.scan(submission.code)
+    reading = codescan.Reading(submission.code)
+    code = reading.aspects
     text = textscan.aspects(read)
     aspects = {a: judge_aspect(required[a], code.get(a, []), text.get(a, [])) for a in ASPECTS}
     statements = claims.accuracy_claims(read, network_defaults(submission, code, read))
@@ -322,9 +324,9 @@ def check_submission(submission: Submission, given: Identity | Student | None = 
                            stated_sizes, {test for _, test in sizes})
     findings += [f"could not read {problem}" for problem in submission.skipped]
     findings += [f"{p.where()}: code that could not be read (it does not parse, or is over a million characters)"
-                 for p in unparsed]
+                 for p in reading.unparsed]
     return CheckResult(submission.path.name, identity, variant, stated, details_agree, aspects, summary,
-                       tuple(statements), judgement, tuple(findings), codescan.hyperparameters(submission.code))
+                       tuple(statements), judgement, tuple(findings), reading.hyperparameters)
 
 
 def findings_of(identity: Identity, stated: textscan.Details, details_agree: bool | None,

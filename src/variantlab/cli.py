@@ -224,8 +224,18 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
               out: str = typer.Option(None, "--out", help="With --roster: the output folder "
                                       "[default: checks/<folder name>]."),
               workers: int = typer.Option(None, "--workers", help="With --roster: processes [default: one a CPU]."),
+              rubric: str = typer.Option(None, "--rubric", help="A rubric (TOML) to mark by [default: the exam "
+                                         "paper's, rubric_default.toml]."),
+              moodle: str = typer.Option(None, "--moodle-worksheet", help="With --roster: Moodle's grading "
+                                         "worksheet (CSV) downloaded from the assignment, to fill in with the marks."),
+              canvas: str = typer.Option(None, "--canvas", help="With --roster: write a Canvas gradebook import for "
+                                         "this assignment name."),
+              canvas_export: str = typer.Option(None, "--canvas-export", help="With --canvas: a gradebook exported "
+                                                "from Canvas, whose students and ids to keep."),
+              provisional: bool = typer.Option(False, "--provisional", help="Export totals even where manual items "
+                                               "wait for the grader."),
               as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables.")):
-    """Check submissions against each student's own variant: aspects, claimed accuracies, findings.
+    """Check submissions against each student's own variant: aspects, claimed accuracies, findings, marks.
     Nothing in a submission is run: code is parsed, notebooks and PDFs are read as data."""
     with user_errors("interrupted before the check was written; run the same command again"):
         given = [dob, roll, program]
@@ -235,14 +245,17 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
                                 "submission")
             from variantlab.grading import check_class
 
-            summary = check_class(Path(submission), Path(roster), out=out, workers=workers)
+            summary = check_class(Path(submission), Path(roster), out=out, workers=workers,
+                                  rubric_file=Path(rubric) if rubric else None,
+                                  exports=gradebook_exports(moodle, canvas, canvas_export, provisional))
             typer.echo(summary.words())
             return
         from variantlab.check import Identity, check_submission
         from variantlab.submission import read_submission
 
-        if out or workers:
-            raise UserError("--out and --workers are for a class (--roster); one submission prints its check")
+        if out or workers or moodle or canvas or canvas_export:
+            raise UserError("--out, --workers and the gradebook exports are for a class (--roster); one submission "
+                            "prints its check")
         if (roll is None) != (program is None) or (dob and not roll):
             raise UserError("give --roll and --program together (and --dob, or the aspects it decides stay "
                             "unknown), or none of them: then the submission's own details are used")
@@ -255,6 +268,25 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
     print_check(result)
+    with user_errors():
+        print_marks(result, Path(rubric) if rubric else None)
+
+
+def gradebook_exports(moodle: str | None, canvas: str | None, canvas_export: str | None, provisional: bool) -> list:
+    """The exports a class check writes into its folder: Moodle's worksheet filled in, a Canvas import."""
+    from variantlab import exports
+
+    if canvas_export and not canvas:
+        raise UserError("--canvas-export needs --canvas NAME, the assignment's name in Canvas")
+    chosen = []
+    if moodle:
+        chosen.append(lambda graded, marking, out: exports.moodle_worksheet(
+            Path(moodle), graded, out / "moodle_grades.csv", provisional).words())
+    if canvas:
+        chosen.append(lambda graded, marking, out: exports.canvas_gradebook(
+            graded, out / "canvas_grades.csv", canvas, marking.maximum, Path(canvas_export) if canvas_export else None,
+            provisional).words())
+    return chosen
 
 
 def shown(value) -> str:
@@ -304,3 +336,25 @@ def print_check(result) -> None:
         console.print(f"- {finding}", highlight=False, markup=False)
     if not result.findings:
         console.print("no findings")
+
+
+def print_marks(result, rubric_file: Path | None) -> None:
+    """What the rubric gives the submission so far, and in plain words what to look at before handing it in."""
+    from variantlab import rubric
+    from variantlab.plain import Finding
+
+    marking = rubric.load_rubric(rubric_file)
+    marks = rubric.mark(result.to_json(), marking)
+    waiting = sum(m.item.points for m in marks.marks if m.points is None)
+    console.print(f"\n[bold]Marks the checker can give: {marks.total:g} of {marking.maximum - waiting:g}[/] "
+                  f"({waiting:g} more are the grader's to give: clarity, understanding, the code running). "
+                  "Before you hand it in, look at:", highlight=False)
+    lost = [m for m in marks.marks if m.points is not None and m.points < m.item.points]
+    for m in lost:
+        console.print(f"- {m.item.title}: {m.points:g} of {m.item.points:g}. {m.why}", highlight=False, markup=False)
+    for finding in result.findings:
+        words = Finding.of(finding).words
+        if words != finding:
+            console.print(f"- {words}", highlight=False, markup=False)
+    if not lost:
+        console.print("- nothing: every item the checker can mark has its full marks")

@@ -14,18 +14,30 @@ TRAINING_MODULES = ("augment", "batches", "catalog", "checkpoint", "config", "da
                     "models", "pipeline", "rules", "student", "train")
 
 
+# The files whose content decides a check's verdicts: a class check reuses a submission's JSON only while these,
+# and the submission's own files, are unchanged.
+CHECK_FILES = ("archive.py", "baselines.json", "baselines.py", "catalog.py", "check.py", "claims.py", "codeparse.py",
+               "codescan.py", "networks.py", "pdftext.py", "rules.py", "student.py", "submission.py", "textscan.py",
+               "trainscan.py")
+
+
 def code_digest(package: Path | None = None) -> str:
     """Twelve hex digits of the training modules' source (this installed package's, unless another folder
     of them is given): equal for equal code, however it was installed (a checkout, a wheel, an edited
     copy), so a run is reused or resumed only by the code that trained it."""
-    return _digest(package or Path(__file__).resolve().parent)
+    return _digest(package or Path(__file__).resolve().parent, tuple(f"{name}.py" for name in TRAINING_MODULES))
+
+
+def checker_digest() -> str:
+    """Twelve hex digits of the checker's source and the baselines it judges by."""
+    return _digest(Path(__file__).resolve().parent, CHECK_FILES)
 
 
 @cache  # the installed code does not change while a process runs; an edited copy is read again
-def _digest(package: Path) -> str:
+def _digest(package: Path, files: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
-    for name in TRAINING_MODULES:
-        digest.update(name.encode() + b"\0" + (package / f"{name}.py").read_bytes() + b"\0")
+    for name in files:
+        digest.update(name.encode() + b"\0" + (package / name).read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
 

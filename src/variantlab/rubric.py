@@ -235,6 +235,19 @@ class Seen:
     video_link: Evidence | None = None
     read: bool = False  # the submission itself was read (else only what its check's JSON lists)
 
+    def to_json(self) -> dict:
+        return {"names": list(self.names), "files": list(self.files), "read": self.read} | {
+            key: evidence.to_json() for key in EVIDENCED if (evidence := getattr(self, key)) is not None}
+
+    @classmethod
+    def from_json(cls, saved: dict) -> "Seen":
+        """What to_json wrote: a class check keeps it in each submission's JSON, to mark it again unread."""
+        return cls(tuple(saved.get("names", ())), tuple(saved.get("files", ())),
+                   **{key: Evidence(**saved[key]) for key in EVIDENCED if key in saved}, read=bool(saved.get("read")))
+
+
+EVIDENCED = ("tensorflow", "pytorch", "comparison", "video_link")
+
 
 def seen_in(submission: Submission, names: Iterable[str] | None = None) -> Seen:
     """What marking needs of a submission read by `read_submission`: small, so a worker can return it.

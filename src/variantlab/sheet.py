@@ -31,6 +31,7 @@ API:
              column's header.
              VERDICTS holds variantlab's own: check.py's aspects and claims, baselines.py's judgements.
     after    document blocks under the matrix (notes, other tables).
+    key_widths  the roll's and the name's column widths (default 8em and 11em).
 
 On the page: search by roll or name; filters for flagged rows, a status, a verdict (in any column or in
 one), a flag; a click on a row opens its details, a click on a column header sorts by it.
@@ -109,7 +110,7 @@ body.sheet h1{font-size:1.4em;margin:.2em 0}
 .legend span{margin-right:.8em}
 table.matrix{table-layout:fixed;width:100%;margin:.3em 0}
 .matrix>thead th,tr.row>td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding:2px 4px}
-.matrix>thead th{position:sticky;top:0;cursor:pointer;vertical-align:bottom;font-weight:600}
+.matrix>thead th{position:sticky;top:0;cursor:pointer;vertical-align:bottom;font-weight:600;font-size:.9em}
 .matrix>thead small{display:block;font-weight:normal;color:#555}
 tr.row{cursor:pointer}tr.row:hover{background:#eef4fb}tr.row.f{background:#fdeaea}tr.row.f:hover{background:#f9dada}
 tr.row>td[data-v]{text-align:center;color:#000}.sym{padding:0 .3em;margin-right:.3em;border-radius:3px;color:#000}
@@ -165,8 +166,10 @@ FLAGGED = "<span title='flagged'>⚑ </span>"
 
 
 def matrix_page(title: str, intro: Sequence[Block], columns: Sequence[Column], rows: Sequence[Row],
-                legend: Sequence[Verdict] = VERDICTS, after: Sequence[Block] = ()) -> str:
-    """The whole page (see the module's docstring)."""
+                legend: Sequence[Verdict] = VERDICTS, after: Sequence[Block] = (),
+                key_widths: tuple[str, str] = ("8em", "11em")) -> str:
+    """The whole page (see the module's docstring). `key_widths`: the roll's and the name's columns, narrower
+    where many items need the room."""
     for row in rows:
         if len(row.marks) != len(columns):
             raise ValueError(f"row {row.key!r} has {len(row.marks)} marks for {len(columns)} columns")
@@ -191,7 +194,7 @@ def matrix_page(title: str, intro: Sequence[Block], columns: Sequence[Column], r
     head.append(f"<th data-c='{FIXED + len(columns)}'>flags<small>{sum(bool(r.flags) for r in rows)} rows</small>"
                 "</th>")
     status_width = f"{min(max(map(len, statuses), default=6), 14) + 2}ch"
-    widths = ["8em", "11em", status_width, *(c.width for c in columns), "auto"] + (["4.5em"] if links else [])
+    widths = [*key_widths, status_width, *(c.width for c in columns), "auto"] + (["4.5em"] if links else [])
     if links:
         head.append("<th>&nbsp;<small>&nbsp;</small></th>")
     body = [_row(r, looks, labels, len(widths), links) for r in rows]

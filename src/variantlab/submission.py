@@ -131,20 +131,23 @@ def read_file(path: Path, name: str) -> list[Piece]:
     data = path.read_bytes()
     if kind == "pdf":
         return read_pdf(data, name)
+    if kind == "notebook":  # its figures are base64 in its JSON: the limit is on the text its cells hold
+        pieces = read_notebook(decode(data, name, limit=None), name)
+        if sum(len(p.text) for p in pieces) > MAX_TEXT_CHARS:
+            raise UserError(f"{name}: more than {MAX_TEXT_CHARS:,} characters of text in its cells")
+        return pieces
     text = decode(data, name)
-    if kind == "notebook":
-        return read_notebook(text, name)
     if kind == "script":
         return script_pieces(text, name, "")
     return [Piece("prose", text, name, "")]
 
 
-def decode(data: bytes, name: str) -> str:
+def decode(data: bytes, name: str, limit: int | None = MAX_TEXT_CHARS) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")  # a stray byte in a student's text must not lose the rest of it
-    if len(text) > MAX_TEXT_CHARS:
+    if limit is not None and len(text) > limit:
         raise UserError(f"{name}: more than {MAX_TEXT_CHARS:,} characters of text")
     return text
 
