@@ -596,3 +596,42 @@ def test_each_code_cell_is_parsed_once(monkeypatch):
 def test_a_colab_export_with_a_shell_line_keeps_its_markdown():
     pieces = script_pieces('!pip install torchinfo\n"""# Question 1\nThe dataset is MNIST."""\nx = 1\n', "colab.py", "")
     assert [p.text for p in pieces if p.kind == "markdown"] == ["# Question 1\nThe dataset is MNIST."]
+
+
+def test_a_notebook_that_tries_several_cnns_is_read_by_the_one_it_keeps():
+    found = scanned("""
+        def cnn_model(layers):
+            model = keras.Sequential()
+            model.add(layers.Conv2D(32, 3))
+            model.add(layers.MaxPooling2D(2))
+            model.add(layers.Flatten())
+            model.add(layers.Dense(5))
+            return model
+        """, """
+        own_model = keras.Sequential([layers.Conv2D(64, 5), layers.MaxPooling2D(2), layers.Conv2D(64, 3),
+                                      layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(64), layers.Dense(5)])
+        own_model.fit(x_train, y_train, epochs=19)
+        """)
+    assert [values(found, a) for a in ("first_filters", "pool_layers", "fc_nodes")] == [[64], [2], [64]]
+
+
+def test_a_block_a_network_is_built_of_is_not_the_network():
+    found = scanned("""
+        class ConvBlock(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+            def forward(self, x):
+                return F.relu(self.conv(x))
+
+        class Model(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = nn.Sequential(ConvBlock(1, 10), ConvBlock(10, 20), ConvBlock(20, 40), ConvBlock(40, 64))
+                self.pool = nn.MaxPool2d(2)
+                self.fc = nn.Linear(64 * 14 * 14, 256)
+                self.out = nn.Linear(256, 5)
+            def forward(self, x):
+                return self.out(F.relu(self.fc(torch.flatten(self.pool(self.blocks(x)), 1))))
+        """)
+    assert [values(found, a) for a in ("conv_layers", "pool_layers", "fc_nodes")] == [[4], [1], [256]]

@@ -43,6 +43,7 @@ class Model:
     found: Found
     parts: dict[str, list[Layer]] = field(default_factory=dict)
     applied: list[Layer] = field(default_factory=list)
+    at: tuple[int, int] = (0, 0)  # (the code piece's place in the submission, its line): where it is defined
 
     def count(self, *kinds: str) -> int:
         return sum(layer.kind in kinds for layer in self.applied)
@@ -114,7 +115,7 @@ class Networks:
         if name in self._models:
             return self._models[name]
         source, cls = self.classes[name]
-        model = Model(name, source.found(name, cls, f"class {name}"))
+        model = Model(name, source.found(name, cls, f"class {name}"), at=self.at(source, cls))
         self._models[name] = model  # a class that builds itself (by mistake) does not recurse forever
         methods = {m.name: m for m in cls.body if isinstance(m, ast.FunctionDef)}
         for method in methods.values():
@@ -219,6 +220,9 @@ class Networks:
             return []
         return applied
 
+    def at(self, source: Source, node: ast.AST) -> tuple[int, int]:
+        return self.code.sources.index(source), getattr(node, "lineno", 0)
+
     def find_models(self) -> list[Model]:
         models = []
         for name in self.classes:
@@ -232,7 +236,8 @@ class Networks:
                             and isinstance(s.value, ast.Call) and call_name(s.value) == "Sequential"]
                 if returned:  # `def build_cnn(): return nn.Sequential(...)`
                     layers = self.layers_of(source, returned[0], {})
-                    model = Model(node.name, source.found(node.name, node), {node.name: list(layers)}, layers)
+                    model = Model(node.name, source.found(node.name, node), {node.name: list(layers)}, layers,
+                                  self.at(source, node))
                     self._models[node.name] = model
                     models.append(model)
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
@@ -244,7 +249,7 @@ class Networks:
                     for element in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]):
                         if isinstance(element, ast.Name) and element.id in self._models:
                             parts[element.id] = list(self._models[element.id].applied)
-                model = Model(name, source.found(name, node), parts, layers)
+                model = Model(name, source.found(name, node), parts, layers, self.at(source, node))
                 self._models[name] = model
                 keras[name] = model
                 models.append(model)
@@ -254,7 +259,7 @@ class Networks:
                 if not layers:
                     continue
                 if name not in keras:
-                    keras[name] = Model(name, source.found(name, node), {name: []}, [])
+                    keras[name] = Model(name, source.found(name, node), {name: []}, [], self.at(source, node))
                     self._models[name] = keras[name]
                     models.append(keras[name])
                 keras[name].parts[name].extend(layers)
@@ -282,8 +287,17 @@ def convnets(models: list[Model]) -> list[Model]:
 
 
 def cnn_of(models: list[Model]) -> Model | None:
-    nets = convnets(models)
-    return max(nets, key=lambda m: (bool(re.search(r"cnn|conv|net", m.name, re.I)), m.count("conv"))) if nets else None
+    """The CNN: of the convolutional networks, the one defined last, since a notebook that tries several
+    layouts ends on the one it keeps (`cnn_model(...)` tried, `own_model` kept); a block that another network
+    is built of is none."""
+    nets = [m for m in convnets(models) if not any(other is not m and part_of(m, other) for other in models)]
+    return max(nets, key=lambda m: m.at) if nets else None
+
+
+def part_of(model: Model, other: Model) -> bool:
+    """Whether every layer `model` applies is applied by `other` too (a block a network is built of)."""
+    mine, theirs = ({id(layer.found) for layer in m.applied} for m in (model, other))
+    return bool(mine) and len(other.applied) > len(model.applied) and mine <= theirs
 
 
 def on_encoder(model: Model) -> bool:
