@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from variantlab import pdftext
@@ -213,3 +215,39 @@ def test_a_page_without_text_is_an_empty_page():
     document.rect(20, 20, 100, 50, style="F")
     assert [(p.kind, p.text, p.place) for p in read_pdf(bytes(document.output()), "scan.pdf")] == [
         ("page", "", "page 1")]
+
+
+@pytest.fixture(scope="module")
+def notebook_like_pdf() -> bytes:
+    """An uncompressed page with prose, a two-cell row and a grey box of monospace code, so that damage lands in
+    the operators and numbers the layout is rebuilt from."""
+    document = FPDF()
+    document.set_compression(False)
+    document.add_page()
+    document.set_font("Helvetica", size=11)
+    document.multi_cell(0, 6, "The CNN has **4 conv layers** and one pool layer, trained for fifteen epochs on "
+                              "the augmented images of the five classes.", markdown=True, new_x="LMARGIN", new_y="NEXT")
+    document.cell(60, 6, "Test accuracy")
+    document.cell(30, 6, "97.92%", new_x="LMARGIN", new_y="NEXT")
+    document.set_fill_color(240, 240, 240)
+    document.rect(10, 40, 150, 20, style="F")
+    document.set_font("Courier", size=10)
+    document.set_xy(12, 42)
+    document.multi_cell(140, 5, "model = Net()\nfor epoch in range(15):\n    train(model)", new_x="LMARGIN",
+                        new_y="NEXT")
+    return bytes(document.output())
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_damaged_layouts_are_read_or_refused_in_one_line(notebook_like_pdf, data):
+    assert {p.kind for p in read_pdf(notebook_like_pdf, "r.pdf")} == {"page", "code"}  # undamaged: both read
+    damaged = bytearray(notebook_like_pdf)
+    for _ in range(data.draw(st.integers(1, 8))):
+        damaged[data.draw(st.integers(0, len(damaged) - 1))] = data.draw(st.sampled_from(b"0123456789.- TJmlref"))
+    try:
+        pieces = read_pdf(bytes(damaged), "r.pdf")
+    except UserError as e:
+        assert str(e).startswith("r.pdf: ") and "\n" not in str(e)
+        return
+    assert all(p.kind in ("page", "code", "comment", "markdown", "output") and isinstance(p.text, str) for p in pieces)

@@ -34,11 +34,10 @@ import unicodedata
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from variantlab.errors import UserError
 
-MAX_LINE = 1000  # textscan reads this much of a line: a longer paragraph is cut at a sentence's end
 CELL_GAP = 0.8  # a gap between glyphs wider than this many font sizes may part two table cells
 MONO = re.compile(r"mono|courier|consol|code|menlo|typewriter|cmtt|sftt|inconsolata|fixed", re.I)
 MARKER = re.compile(r"^([•●○◦▪■□➢►–\-*·]|\(?\d{1,2}[.)]|\(?[a-hA-H][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
@@ -70,8 +69,7 @@ class Block:
         return f"pages {self.first_page}-{self.last_page}"
 
 
-@dataclass(frozen=True)
-class Glyph:
+class Glyph(NamedTuple):  # a tuple: a page makes thousands
     x0: float
     x1: float
     text: str
@@ -89,6 +87,7 @@ class Row:
     box: Box | None = None  # the code box the row lies in
     cells: list[list[Glyph]] = field(default_factory=list)
     size: float = 0.0  # the font size of most of its glyphs
+    mono: bool = False  # most of its glyphs in a monospace font
 
     @property
     def x0(self) -> float:
@@ -102,10 +101,6 @@ class Row:
     def text(self) -> str:
         return "".join(g.text for g in self.glyphs)
 
-    @property
-    def mono(self) -> bool:
-        shown = [g for g in self.glyphs if not g.text.isspace()]
-        return bool(shown) and 2 * sum(g.mono for g in shown) >= len(shown)
 
 
 @dataclass
@@ -122,11 +117,14 @@ def read(data: bytes, name: str, max_pages: int, max_chars: int) -> list[Block]:
     """The PDF's text, code cells and printed outputs in reading order, at least one text block a page."""
     checked(data, name, max_pages)
     try:
-        pages = list(page_rows(data, name, max_chars))
+        return blocks(list(page_rows(data, name, max_chars)))
     except UserError:
         raise
     except Exception as e:  # pdfminer's own errors, and whatever else a malformed file makes a parser raise
         raise unreadable(name, e) from None
+
+
+def blocks(pages: list[list[Row]]) -> list[Block]:
     notebook = any(row.box is not None for rows in pages for row in rows)
     runs: list[Run] = []
     for number, rows in enumerate(pages, start=1):
@@ -248,7 +246,9 @@ def baseline_rows(lines: list) -> list[Row]:
             rows.append(Row(glyphs, line.y1, line.y0))
     rows.sort(key=lambda r: -r.top)
     for row in rows:
-        row.size = statistics.median(g.size for g in row.glyphs if not g.text.isspace())
+        shown = [g for g in row.glyphs if not g.text.isspace()]
+        row.size = statistics.median(g.size for g in shown)
+        row.mono = 2 * sum(g.mono for g in shown) >= len(shown)
         row.glyphs = spaced(row.glyphs, row.size)
         row.cells = cells_of(row)
     return rows
@@ -452,7 +452,7 @@ def paragraphs(rows: list[Row]) -> list[str]:
             cells = []
             lines.append(" ".join(texts))
             first = i
-    return [piece for line in lines for piece in cut(normal(line))]
+    return [normal(line) for line in lines]
 
 
 def wrapped_cell(table: Row, above: Row, row: Row, gap: float) -> int | None:
@@ -532,13 +532,3 @@ def normal(text: str) -> str:
     ['1', '3'] arrives as [‘1’, ‘3’]); soft hyphens, unmapped glyphs and control characters dropped."""
     text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").translate(QUOTES)
     return re.sub(r"\(cid:\d+\)|[\x00-\x08\x0b-\x1f]", "", text)
-
-
-def cut(line: str) -> list[str]:
-    """A paragraph longer than MAX_LINE as several lines, each ending at a sentence's end where one is."""
-    pieces: list[str] = []
-    while len(line) > MAX_LINE:
-        end = max((m.end() for m in re.finditer(r"[.!?]\s", line[:MAX_LINE])), default=MAX_LINE)
-        pieces.append(line[:end].strip())
-        line = line[end:].strip()
-    return [*pieces, line]
