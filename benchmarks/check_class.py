@@ -4,7 +4,8 @@
 
 Generates `count` submissions with tests/corpus.py (half notebooks in five code styles, half PDF reports of
 about `pages` pages), each labelled with the verdict a correct checker gives per aspect and claim; runs
-`variantlab check FOLDER --roster` on them; prints the wall time and peak memory, then precision and recall
+`variantlab check FOLDER --roster` on them; prints the wall time of the check alone, of the whole class check
+(marks, feedback PDFs, the sheet), and of a second run with nothing changed, the peak memory, then precision and recall
 of `violates` and `contradicts` per aspect (code submissions and reports apart), and the claims' verdicts.
 The generation is not timed.
 """
@@ -22,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from corpus import generate, roster
 from variantlab.check import ASPECTS
-from variantlab.grading import check_class
+from variantlab.grading import check_class, entries_of, run_checks
+from variantlab.roster import read_roster
 
 
 def cpu_name() -> str:
@@ -52,17 +54,26 @@ def main() -> None:
         folder = Path(scratch) / "class"
         labelled = generate(folder, args.count, seed=args.seed, kinds=("notebook", "pdf"), pages=args.pages)
         class_csv = roster(labelled, Path(scratch) / "class.csv")
+        rows = read_roster(class_csv)
+        students = {r.roll: r.student for r in rows if r.student is not None}
+        began = time.perf_counter()  # the check alone: read, parsed, judged, in the worker pool
+        run_checks(entries_of(folder, list(students)), students, args.workers, False)
+        checking = time.perf_counter() - began
         began = time.perf_counter()
         result = check_class(folder, class_csv, out=Path(scratch) / "out", workers=args.workers, show_progress=False)
         seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        check_class(folder, class_csv, out=Path(scratch) / "out", workers=args.workers, show_progress=False)
+        again = time.perf_counter() - began
         peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
         reports = {x.student.roll: json.loads((Path(scratch) / "out" / "submissions" / f"{x.student.roll}.json")
                                               .read_text()) for x in labelled}
     pdf_pages = sum(1 for x in labelled if x.kind == "pdf")
     print(f"{cpu_name()}, {args.workers} worker processes; {len(labelled)} submissions ({len(labelled) - pdf_pages} "
           f"notebooks, {pdf_pages} PDF reports of about {args.pages} pages)")
-    print(f"checked in {seconds:.1f} s ({1000 * seconds / len(labelled):.0f} ms a submission); peak memory of one "
-          f"process {peak / 1024:.0f} MB; {result.words()}")
+    print(f"checked in {checking:.1f} s ({1000 * checking / len(labelled):.0f} ms a submission); checked, marked, "
+          f"with feedback (HTML and PDF) and the sheet written: {seconds:.1f} s; the same class again, nothing "
+          f"changed: {again:.1f} s; peak memory of one process {peak / 1024:.0f} MB; {result.words()}")
     print("\n| aspect | violates, code: precision / recall (cases) | violates, reports | contradicts, code | "
           "contradicts, reports |\n|---|---|---|---|---|")
     for aspect in ASPECTS:
