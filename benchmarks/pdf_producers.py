@@ -5,9 +5,10 @@ candidate way of reading a PDF's text.
 
 Builds PDFs from the sources in benchmarks/pdf_sources/ (two reports in Markdown and one notebook, written
 for this benchmark, with the aspects and accuracies each states labelled in labels.json):
-- reports: LibreOffice Writer (pandoc's .docx, hyphenation on, converted by `soffice --headless`), LaTeX
-  (pandoc, pdflatex), Chromium's print-to-PDF of an HTML page styled as Google Docs styles its documents
-  (gdocs.css), and fpdf2 (the pure-Python writer the tests can always use);
+- reports: Google Docs' layout (emulated by tests/pdfs/gdocs_layout.py: Google Docs cannot run here),
+  LibreOffice Writer (pandoc's .docx, hyphenation on, converted by `soffice --headless`), LaTeX (pandoc,
+  pdflatex), Chromium's print-to-PDF of an HTML page styled as Google Docs styles its documents (gdocs.css),
+  and fpdf2 (the pure-Python writer the tests can always use);
 - the notebook: Chromium's print of nbconvert's HTML (the lab template with the browser's header and
   footer, as File > Print gives it; and the classic template), and nbconvert's own PDF (`--to pdf`, xelatex).
 A producer whose program is not installed is reported as such. Each PDF is then read three ways: pypdf's
@@ -20,8 +21,10 @@ aspects its code builds, against the labels; and the time each reader took. The 
 is the checker on the source itself (the Markdown as plain text, the notebook as a notebook): what the
 checker's patterns can read at best.
 
-Needs pandoc, LibreOffice, Chromium and TeX Live (Debian packages) for the producers other than fpdf2, and
-nbconvert in the venv for the notebook's.
+Needs, for the producers other than fpdf2 and the emulated Google Docs layout, Debian's pandoc,
+libreoffice-writer-nogui and hyphen-en-us (without it Writer does not hyphenate), chromium, and
+texlive-latex-recommended, texlive-latex-extra, texlive-fonts-recommended, lmodern, texlive-xetex and
+texlive-plain-generic; and nbconvert in the venv (`.venv/bin/pip install nbconvert`) for the notebook's.
 """
 
 import argparse
