@@ -70,3 +70,36 @@ def test_a_class_check_starts_without_fcntl_and_resource(tmp_path):
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == """1 ["this system cannot limit a worker's memo"]"""
+
+
+WITHOUT_TRAINING = "import sys\nfor name in ('torch', 'torchvision', 'ray'):\n" \
+                   "    sys.modules[name] = None\n"  # a grader's install: pip install variantlab[check]
+
+
+def test_a_grader_checks_without_the_training_packages(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "B20AI093_minor1.py").write_text((HERE / "submissions" / "keras_add.py").read_text())
+    (tmp_path / "class.csv").write_text("roll,dob,program\nB20AI093,04/04/00,btech\n")
+    code = WITHOUT_TRAINING + textwrap.dedent(f"""
+        from variantlab.cli import app
+        try:
+            app(["check", {str(folder)!r}, "--roster", {str(tmp_path / "class.csv")!r}, "--out",
+                 {str(tmp_path / "out")!r}, "--workers", "1"])
+        except SystemExit as e:
+            print("exit", e.code)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert "exit 0" in done.stdout and "1 checked" in done.stdout, done.stderr
+    assert (tmp_path / "out" / "feedback" / "B20AI093.pdf").exists()
+
+
+def test_training_without_its_packages_says_which_extra_to_install(tmp_path):
+    code = WITHOUT_TRAINING + textwrap.dedent(f"""
+        from variantlab.cli import app
+        app(["run", "--dob", "18/03/02", "--roll", "B20AI052", "--program", "btech", "--out",
+             {str(tmp_path / "run")!r}])
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "pip install 'variantlab[train]'" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
