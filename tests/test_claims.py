@@ -148,3 +148,10 @@ def test_a_numbered_lead_in_names_the_network_of_what_follows():
 def test_a_jumbled_pdf_row_is_read_as_its_sentence_and_reconstruction_is_no_classification():
     assert read("Classification loss Reconstruction accuracy 15.74% | 0.0146", kind="page", file="r.pdf") == []
     assert said(read("## Question 2\n\nClassification accuracy | 0.59%\n")) == [("ae_classifier", 0.59)]
+
+
+def test_a_size_keyed_to_training_is_not_the_test_sets():
+    line = textscan.lines([Piece("output", "training images: 30508 test images: 5074", "nb.ipynb", "output of cell 2")])
+    assert claims.sizes_stated(line)["test_size"][0].value == 5074
+    assert claims.sizes_stated(textscan.lines([Piece("prose", "We test on 5,000 test images.", "r.md", "")]))[
+        "test_size"][0].value == 5000

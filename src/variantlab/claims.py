@@ -299,7 +299,9 @@ def size_claims(line: Line) -> dict[str, int]:
     if re.search(r"original|total|whole|entire|all\s+\d|full|before|10 classes|augment", text, re.I):
         return {}
     sizes = {}
-    test = re.search(r"(?<![\d,])(\d[\d,]{2,8})\s{0,3}(?:test|testing)\s{0,3}(?:images|samples|examples)|test(?:ing)?"
+    # "5,000 test images", not the 30508 of "training images: 30508 test images: 5074" (a value already keyed)
+    test = re.search(r"(?<![\d,])(?<![:=]\s)(?<![:=])(\d[\d,]{2,8})\s{0,3}(?:test|testing)\s{0,3}(?:images|samples|"
+                     r"examples)|test(?:ing)?"
                      r"\s{0,3}(?:set|data(?:set)?|samples|images)\s{0,3}(?:of|has|contains|with|size|shape|:|=|is)?"
                      r"[^\d\n]{0,25}?(\d[\d,]{2,8})", text, re.I)
     if test:
