@@ -492,11 +492,16 @@ def line_gap(rows: list[Row]) -> float:
     return statistics.median(gaps) if gaps else 0.3
 
 
+KEYED = re.compile(r"[A-Z][A-Za-z ()/-]{2,40}:\s+\S")  # a "Key: value" line, as a summary or a list of settings
+
+
 def continues_paragraph(above: Row, row: Row, right: float, gap: float, above_starts: bool) -> bool:
     """Whether `row` goes on with the paragraph whose last row is `above`."""
     size = above.size
     if abs(row.size - size) > 0.1 * size or row.mono != above.mono or MARKER.match(text_of(row.cells[0])):
         return False
+    if KEYED.match(text_of(row.glyphs)) or (above_starts and KEYED.match(text_of(above.glyphs))):
+        return False  # "Number of encoder layers: 4": a line of a summary or a list of settings, a line of its own
     if not -0.5 < (above.bottom - row.top) / size <= gap + 0.35:
         return False
     aligned = abs(row.x0 - text_start(above)) <= 0.5 * size
