@@ -15,13 +15,13 @@ from pathlib import Path
 
 import torch
 
-from variantlab.config import RunSpec, get_profile, override
-from variantlab.datasets import load
-from variantlab.evaluate import classification_metrics, predict
-from variantlab.models import Inference
+from variantlab.data.datasets import load
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
 from variantlab.pipeline import build_model, prepare, resolve_device, train_model
-from variantlab.rules import derive
-from variantlab.student import parse_student
+from variantlab.training.config import RunSpec, get_profile, override
+from variantlab.training.evaluate import classification_metrics, predict
+from variantlab.training.models import Inference
 
 CNN_ROWS = {
     "fast": {}, "wd 0.05": {"cnn.weight_decay": 0.05}, "no label smoothing": {"cnn.label_smoothing": 0.0},

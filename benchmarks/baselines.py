@@ -19,12 +19,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from variantlab.atomic import write_json, write_text
-from variantlab.baselines import FILE, reference_variant
-from variantlab.config import CLASSIFIERS, get_profile
 from variantlab.errors import UserError
-from variantlab.report import mean_sd
-from variantlab.results import RunResult, from_json, read_results
-from variantlab.rules import AUGMENTATIONS, DATASET_NAMES
+from variantlab.exam.rules import AUGMENTATIONS, DATASET_NAMES
+from variantlab.report.report import mean_sd
+from variantlab.training.baselines import FILE, reference_variant
+from variantlab.training.config import CLASSIFIERS, get_profile
+from variantlab.training.results import RunResult, from_json, read_results
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = ROOT / "docs" / "results" / "gradebook"

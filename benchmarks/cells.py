@@ -13,12 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from precision import seconds_a_step, step_arguments
-from variantlab.augment import augment_online, for_variant
-from variantlab.config import get_profile, override
-from variantlab.models import build_cnn, conv_channels, pool_positions
-from variantlab.rules import AUGMENTATIONS, derive
-from variantlab.student import parse_student
-from variantlab.train import autocast_dtype, make_optimizer
+from variantlab.data.augment import augment_online, for_variant
+from variantlab.exam.rules import AUGMENTATIONS, derive
+from variantlab.exam.student import parse_student
+from variantlab.training.config import get_profile, override
+from variantlab.training.models import build_cnn, conv_channels, pool_positions
+from variantlab.training.train import autocast_dtype, make_optimizer
 
 ROSTER = Path(__file__).with_name("gradebook.csv")
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from corpus import generate, roster
-from variantlab.check import ASPECTS
-from variantlab.grading import check_class, entries_of, run_checks
-from variantlab.roster import read_roster
+from variantlab.check.check import ASPECTS
+from variantlab.check.grading import check_class, entries_of, run_checks
+from variantlab.course.roster import read_roster
 
 
 def cpu_name() -> str:

@@ -24,7 +24,7 @@ READ = """
 import re, sys, time
 from pathlib import Path
 from variantlab.errors import UserError
-from variantlab.submission import read_submission
+from variantlab.check.submission import read_submission
 start = time.perf_counter()
 try:
     s = read_submission(Path(sys.argv[1])) if len(sys.argv) > 1 else None

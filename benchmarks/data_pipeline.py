@@ -11,9 +11,9 @@ import time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from variantlab.augment import expand_static, for_variant
-from variantlab.batches import DeviceBatches
-from variantlab.datasets import load, select_classes, to_float
+from variantlab.data.augment import expand_static, for_variant
+from variantlab.data.batches import DeviceBatches
+from variantlab.data.datasets import load, select_classes, to_float
 
 
 def rate(batches, device) -> float:

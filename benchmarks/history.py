@@ -8,7 +8,7 @@ this script runs* ("cnn.epochs: 12 -> 20", the run's value first), the settings 
 (`not_recorded`), the CNN's architecture, test and last validation accuracies, the autoencoder's test
 MSE, the job's times and when it finished. `--note` adds what the settings cannot say (the optimiser
 loop, say) to every line of that call. A file whose name is already in the history is skipped, so that a line, once
-written, keeps the profile it was compared with. Standard library and variantlab.config only (found
+written, keeps the profile it was compared with. Standard library and variantlab.training.config only (found
 under src/), so plain `python3` runs it too.
 """
 
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from variantlab.config import get_profile
+from variantlab.training.config import get_profile
 
 HISTORY = Path(__file__).resolve().parents[1] / "docs" / "results" / "runs.jsonl"
 ABSENT = object()

@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import profiler
 
-from variantlab.config import RunSpec, get_profile
-from variantlab.models import build_cnn
-from variantlab.rules import derive
-from variantlab.student import parse_student
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
+from variantlab.training.config import RunSpec, get_profile
+from variantlab.training.models import build_cnn
 
 
 def onednn_isa() -> str:

@@ -8,9 +8,9 @@ import torch
 
 from precision import images_per_second, step_arguments
 from throughput import VARIANT
-from variantlab.config import get_profile, override
-from variantlab.models import build_cnn
-from variantlab.train import autocast_dtype
+from variantlab.training.config import get_profile, override
+from variantlab.training.models import build_cnn
+from variantlab.training.train import autocast_dtype
 
 LAYOUTS = [(5, 1, "last"), (3, 1, "last"), (5, 2, "spread"), (3, 1, "spread"), (5, 1, "spread")]
 

@@ -18,11 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from check_class import cpu_name
 from corpus import generate
-from variantlab.check import check
-from variantlab.exports import Graded, canvas_gradebook, moodle_worksheet
-from variantlab.feedback import write_feedback
-from variantlab.rubric import load_rubric, mark, seen_in
-from variantlab.submission import read_submission
+from variantlab.check.check import check
+from variantlab.check.exports import Graded, canvas_gradebook, moodle_worksheet
+from variantlab.check.feedback import write_feedback
+from variantlab.check.rubric import load_rubric, mark, seen_in
+from variantlab.check.submission import read_submission
 
 
 def main() -> None:

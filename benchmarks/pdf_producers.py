@@ -43,10 +43,10 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from variantlab import pdftext
-from variantlab.check import check_submission
-from variantlab.student import parse_student
-from variantlab.submission import Piece, Submission, read_file, read_pdf
+from variantlab.check import pdftext
+from variantlab.check.check import check_submission
+from variantlab.check.submission import Piece, Submission, read_file, read_pdf
+from variantlab.exam.student import parse_student
 
 SOURCES = Path(__file__).resolve().parent / "pdf_sources"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "pdfs"))

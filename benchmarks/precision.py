@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from throughput import VARIANT
-from variantlab.config import get_profile
-from variantlab.models import build_cnn
 from variantlab.pipeline import resolve_device
-from variantlab.train import make_optimizer
+from variantlab.training.config import get_profile
+from variantlab.training.models import build_cnn
+from variantlab.training.train import make_optimizer
 
 
 def images_per_second(device, batch: int, steps: int, bf16: bool, channels_last: bool, profile=None) -> float:

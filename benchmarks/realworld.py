@@ -20,11 +20,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from variantlab.check import ASPECTS, check_submission, required_values
+from variantlab.check.check import ASPECTS, check_submission, required_values
+from variantlab.check.submission import read_submission
 from variantlab.errors import UserError
-from variantlab.rules import derive
-from variantlab.student import Student, parse_student
-from variantlab.submission import read_submission
+from variantlab.exam.rules import derive
+from variantlab.exam.student import Student, parse_student
 
 HERE = Path(__file__).resolve().parent / "realworld"
 SOURCE_OF = {".ipynb": "notebook", ".py": "notebook", ".md": "readme", ".txt": "readme", ".pdf": "pdf"}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_sheet import grading_page, grading_rows, measured, sweep_class
-from variantlab.sweep import summary_page
+from variantlab.course.sweep import summary_page
 
 TIMES = """
 const root = document.documentElement, width = root.scrollWidth, load = performance.now();

@@ -6,8 +6,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from variantlab.config import CLASSIFIERS, TITLES
-from variantlab.results import ClassifierResult, RunResult, read_results
+from variantlab.training.config import CLASSIFIERS, TITLES
+from variantlab.training.results import ClassifierResult, RunResult, read_results
 
 
 def accuracy(model: ClassifierResult) -> str:

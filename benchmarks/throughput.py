@@ -18,14 +18,14 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from variantlab.augment import expand_static, for_variant
-from variantlab.config import RunSpec, get_profile, override
-from variantlab.datasets import load, select_classes, to_float
-from variantlab.models import build_cnn
+from variantlab.data.augment import expand_static, for_variant
+from variantlab.data.datasets import load, select_classes, to_float
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
 from variantlab.pipeline import build_model, prepare, resolve_device, train_model
-from variantlab.rules import derive
-from variantlab.student import parse_student
-from variantlab.train import autocast_dtype
+from variantlab.training.config import RunSpec, get_profile, override
+from variantlab.training.models import build_cnn
+from variantlab.training.train import autocast_dtype
 
 VARIANT = derive(parse_student("18/03/02", "B20AI052", "btech"))
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import torch
 
 from throughput import VARIANT, reference_images_per_second, setup
-from variantlab.baselines import REFERENCE_REPORT
-from variantlab.config import RunSpec, get_profile
-from variantlab.evaluate import classification_metrics, predict
-from variantlab.models import Inference
 from variantlab.pipeline import build_model, prepare, train_model
+from variantlab.training.baselines import REFERENCE_REPORT
+from variantlab.training.config import RunSpec, get_profile
+from variantlab.training.evaluate import classification_metrics, predict
+from variantlab.training.models import Inference
 
 TARGET = REFERENCE_REPORT["cnn_test_accuracy"]
 

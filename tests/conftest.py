@@ -21,7 +21,7 @@ HOW_TO_GET = {
 
 
 def real_dataset(key: str):
-    from variantlab.datasets import load
+    from variantlab.data.datasets import load
 
     try:
         return load(key)

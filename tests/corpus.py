@@ -17,11 +17,11 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from variantlab import baselines
-from variantlab.catalog import SPECS
-from variantlab.check import ASPECTS, required_values
-from variantlab.rules import DATASET_NAMES, Variant, derive
-from variantlab.student import Student, parse_student
+from variantlab.check.check import ASPECTS, required_values
+from variantlab.exam.catalog import SPECS
+from variantlab.exam.rules import DATASET_NAMES, Variant, derive
+from variantlab.exam.student import Student, parse_student
+from variantlab.training import baselines
 
 STYLES = ("modules", "sequential", "functional", "loops", "keras")
 KINDS = ("notebook", "script", "markdown", "pdf")

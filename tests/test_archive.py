@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from variantlab.archive import MAX_DEPTH, MAX_RATIO, MAX_TOTAL_BYTES, directory_bytes, unpacked
+from variantlab.check.archive import MAX_DEPTH, MAX_RATIO, MAX_TOTAL_BYTES, directory_bytes, unpacked
+from variantlab.check.submission import read_submission
 from variantlab.errors import UserError
-from variantlab.submission import read_submission
 
 NOTEBOOK = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
     {"cell_type": "markdown", "metadata": {}, "source": ["Roll: B20AI052, DD/MM/YY 18/03/02, B.Tech\n"]},

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from variantlab.augment import Augmentation, add_noise, augment_online, expand_static, for_variant, hflip, rotate
-from variantlab.batches import DeviceBatches
-from variantlab.datasets import select_classes, to_float
+from variantlab.data.augment import Augmentation, add_noise, augment_online, expand_static, for_variant, hflip, rotate
+from variantlab.data.batches import DeviceBatches
+from variantlab.data.datasets import select_classes, to_float
 from variantlab.errors import UserError
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from variantlab import baselines
-from variantlab.baselines import Table, judge, judge_run
-from variantlab.config import get_profile
-from variantlab.report import baseline_blocks
-from variantlab.results import from_json
-from variantlab.rules import derive
-from variantlab.student import parse_student
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
+from variantlab.report.report import baseline_blocks
+from variantlab.training import baselines
+from variantlab.training.baselines import Table, judge, judge_run
+from variantlab.training.config import get_profile
+from variantlab.training.results import from_json
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_NUMBERS = ("97.92", "97.12", "0.9885", "0.0330", "0.544", "0.516", "0.9856", "0.0402")

@@ -14,17 +14,18 @@ from pathlib import Path
 import pytest
 
 import variantlab
-import variantlab.check
-import variantlab.codescan
-import variantlab.submission
-from variantlab import baselines
-from variantlab.check import ASPECTS, check, whole_images
-from variantlab.claims import Claim, accuracy_claims, final_claim
-from variantlab.report import write_report
-from variantlab.results import from_json
-from variantlab.rules import derive
-from variantlab.student import parse_student
-from variantlab.textscan import lines
+import variantlab.check.check
+import variantlab.check.codescan
+import variantlab.check.submission
+from variantlab.check.check import ASPECTS, check, whole_images
+from variantlab.check.claims import Claim, accuracy_claims, final_claim
+from variantlab.check.submission import Piece
+from variantlab.check.textscan import lines
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
+from variantlab.report.report import write_report
+from variantlab.training import baselines
+from variantlab.training.results import from_json
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate
@@ -151,14 +152,14 @@ def test_details_given_and_stated_otherwise_are_said(tmp_path):
     ("97.03 %", 5074, None), ("98.40 %", 5074, 4993),  # MNIST's 5,074: not every two-decimal value is possible
 ])
 def test_a_claim_must_be_a_whole_number_of_images(text, n, images):
-    piece = variantlab.submission.Piece("prose", f"Test accuracy: {text}", "r.md", "")
+    piece = variantlab.check.submission.Piece("prose", f"Test accuracy: {text}", "r.md", "")
     claim, = accuracy_claims(lines([piece]))
     assert whole_images(claim, n) == images
 
 
 def test_the_last_claim_wins_unless_it_rounds_an_earlier_more_precise_one():
     def claim(value, unit):
-        return Claim(value, unit, False, variantlab.codescan.Found(value, "", ""))
+        return Claim(value, unit, False, variantlab.check.codescan.Found(value, "", ""))
     assert final_claim([claim(0.9791999, 1e-8), claim(0.9792, 1e-4)]).value == 0.9791999  # rounding of the first
     assert final_claim([claim(0.9791999, 1e-8), claim(0.9650, 1e-4)]).value == 0.9650  # a later, other result
 
@@ -220,13 +221,13 @@ def test_check_json_has_exactly_the_documented_keys(tmp_path):
     ("The CNN reaches 97.92 % test accuracy.", 0.9792),
 ])
 def test_the_accuracy_is_the_number_the_line_gives_it(line, value):
-    piece = variantlab.submission.Piece("output", line, "nb.ipynb", "output of cell 3")
+    piece = variantlab.check.submission.Piece("output", line, "nb.ipynb", "output of cell 3")
     assert [c.value for c in accuracy_claims(lines([piece]))] == [pytest.approx(value)]
 
 
 def test_of_equally_precise_earlier_claims_the_latest_is_taken():
     def claim(value, unit):
-        return Claim(value, unit, False, variantlab.codescan.Found(value, "", ""))
+        return Claim(value, unit, False, variantlab.check.codescan.Found(value, "", ""))
     assert final_claim([claim(0.9781, 1e-4), claim(0.9812, 1e-4), claim(0.98, 1e-2)]).value == 0.9812
 
 
@@ -234,7 +235,7 @@ def test_a_keras_model_built_across_cells_is_one_model(tmp_path):
     cells = ["model = keras.Sequential()\nmodel.add(layers.Conv2D(8, 3))\nmodel.add(layers.MaxPooling2D(2))",
              "model.add(layers.Conv2D(16, 3))\nmodel.add(layers.MaxPooling2D(2))\nmodel.add(layers.Conv2D(32, 3))",
              "model.add(layers.Flatten())\nmodel.add(layers.Dense(512))\nmodel.add(layers.Dense(5))"]
-    found, _ = variantlab.codescan.scan([variantlab.submission.Piece("code", c, "nb.ipynb", f"cell {i}")
+    found, _ = variantlab.check.codescan.scan([variantlab.check.submission.Piece("code", c, "nb.ipynb", f"cell {i}")
                                          for i, c in enumerate(cells, start=1)])
     assert [found[a][0].value for a in ("conv_layers", "pool_layers", "first_filters", "fc_nodes")] == [3, 2, 8, 512]
 
@@ -247,9 +248,9 @@ HOSTILE_TEXT = ["7" * 200_000, "10 filters" + " " * 20_000 + "x", "1conv" * 40_0
 def test_long_hostile_lines_are_read_without_backtracking_forever(text):
     """Each ran for minutes to hours before lines were capped and the patterns bounded; now a blink."""
     given = parse_student("18/03/02", "B20AI052", "btech")
-    submission = variantlab.submission.Submission(Path("r.md"), ("r.md",), (
-        variantlab.submission.Piece("prose", text, "r.md", ""),), ())
-    assert set(variantlab.check.check_submission(submission, given).aspects) == set(ASPECTS)
+    submission = variantlab.check.submission.Submission(Path("r.md"), ("r.md",), (
+        variantlab.check.submission.Piece("prose", text, "r.md", ""),), ())
+    assert set(variantlab.check.check.check_submission(submission, given).aspects) == set(ASPECTS)
 
 
 def test_hostile_code_is_read_without_exhausting_time_or_memory():
@@ -260,7 +261,7 @@ def test_hostile_code_is_read_without_exhausting_time_or_memory():
         "for _ in range(10**9)])\n        for i in range(0, 5, 0):\n            self.c.append(nn.Conv2d(8, 8, 3))",
         "X = " + "+".join(["1"] * 50_000),  # deeper than the parser's recursion
     ]
-    found, _ = variantlab.codescan.scan([variantlab.submission.Piece("code", p, "q.py", "") for p in pieces])
+    found, _ = variantlab.check.codescan.scan([Piece("code", p, "q.py", "") for p in pieces])
     assert found["conv_layers"][0].value <= 64  # a loop of a billion counts as a network could mean
 
 

@@ -5,8 +5,8 @@ submissions, written anew here."""
 
 import pytest
 
-from variantlab import claims, textscan
-from variantlab.submission import Piece
+from variantlab.check import claims, textscan
+from variantlab.check.submission import Piece
 
 
 def read(text: str, kind: str = "markdown", file: str = "report.md") -> list[claims.Claim]:

@@ -49,7 +49,7 @@ def test_bad_input_exits_2_with_one_line(args, fragment):
 
 def test_deriving_imports_neither_torch_nor_ray():
     """`variantlab derive` and `--help` start in a fraction of a second: no torch, no Ray, no matplotlib."""
-    code = ("import sys, variantlab, variantlab.rules, variantlab.baselines, variantlab.cli\n"
+    code = ("import sys, variantlab, variantlab.exam.rules, variantlab.training.baselines, variantlab.cli\n"
             "from typer.testing import CliRunner\n"
             "for args in (['--help'], ['derive', '--dob', '18/03/02', '--roll', '052', '--program', 'btech']):\n"
             "    assert CliRunner().invoke(variantlab.cli.app, args).exit_code == 0\n"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import variantlab.codeparse
-from variantlab import codescan
-from variantlab.grading import fingerprint
-from variantlab.submission import Piece, read_submission, script_pieces
+import variantlab.check.codeparse
+from variantlab.check import codescan
+from variantlab.check.grading import fingerprint
+from variantlab.check.submission import Piece, read_submission, script_pieces
 
 HERE = Path(__file__).resolve().parent
 
@@ -584,8 +584,8 @@ def test_hyperparameters_of_the_hand_written_autoencoder():
 
 def test_each_code_cell_is_parsed_once(monkeypatch):
     parsed = []
-    real = variantlab.codeparse.parse
-    monkeypatch.setattr(variantlab.codeparse, "parse", lambda source: parsed.append(source) or real(source))
+    real = variantlab.check.codeparse.parse
+    monkeypatch.setattr(variantlab.check.codeparse, "parse", lambda source: parsed.append(source) or real(source))
     submission = read_submission(HERE / "submissions" / "tutorial_style.py")  # its docstrings: the first parse
     codescan.scan(submission.code)
     codescan.hyperparameters(submission.code)

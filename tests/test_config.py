@@ -2,8 +2,8 @@
 
 import pytest
 
-from variantlab.config import PROFILES, REASONS, Profile, get_profile, override
 from variantlab.errors import UserError
+from variantlab.training.config import PROFILES, REASONS, Profile, get_profile, override
 
 
 def test_faithful_is_the_reference_protocol():

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from variantlab import datasets
-from variantlab.datasets import load, select_classes, to_float
+from variantlab.data import datasets
+from variantlab.data.datasets import load, select_classes, to_float
 from variantlab.errors import UserError
 
 ODD, EVEN = (1, 3, 5, 7, 9), (0, 2, 4, 6, 8)
@@ -220,7 +220,7 @@ def test_every_dataset_names_a_known_format():
 @pytest.mark.parametrize("key", ["fashion_mnist", "mnist"])
 def test_the_catalogs_images_per_class_are_the_real_datas(key, request):
     """The checker knows a variant's test-set size without the files: from these counts, checked here."""
-    from variantlab.catalog import SPECS
+    from variantlab.exam.catalog import SPECS
 
     data = request.getfixturevalue(key)
     classes = len(SPECS[key].class_names)

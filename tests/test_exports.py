@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from variantlab.adjustments import Adjustment
-from variantlab.check import check
+from variantlab.check.adjustments import Adjustment
+from variantlab.check.check import check
+from variantlab.check.exports import Graded, canvas_gradebook, moodle_worksheet
+from variantlab.check.rubric import load_rubric, mark, seen_in
+from variantlab.check.submission import read_submission
 from variantlab.errors import UserError
-from variantlab.exports import Graded, canvas_gradebook, moodle_worksheet
-from variantlab.rubric import load_rubric, mark, seen_in
-from variantlab.student import parse_student
-from variantlab.submission import read_submission
+from variantlab.exam.student import parse_student
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import notebook, plan

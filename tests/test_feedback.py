@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from variantlab.adjustments import read_adjustments
-from variantlab.feedback import Others, write_feedback
-from variantlab.grading import check_class
-from variantlab.rubric import load_rubric, mark
+from variantlab.check.adjustments import read_adjustments
+from variantlab.check.feedback import Others, write_feedback
+from variantlab.check.grading import check_class
+from variantlab.check.rubric import load_rubric, mark
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate, notebook, plan, roster

@@ -24,18 +24,19 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from variantlab import codescan, datasets
-from variantlab.batches import DeviceBatches
-from variantlab.check import ASPECTS, check_submission
-from variantlab.checkpoint import KEYS as CHECKPOINT_KEYS
-from variantlab.checkpoint import load_checkpoint, save_checkpoint
+from variantlab.check import codescan
+from variantlab.check.check import ASPECTS, check_submission
+from variantlab.check.submission import Piece, Submission, read_notebook, read_pdf, read_submission
 from variantlab.cli import parse_settings
-from variantlab.config import FitSpec, TrainConfig, get_profile, override
+from variantlab.course.roster import read_roster
+from variantlab.data import datasets
+from variantlab.data.batches import DeviceBatches
 from variantlab.errors import UserError
-from variantlab.roster import read_roster
-from variantlab.student import ROLL_PATTERN, parse_dob, parse_program, parse_roll, parse_student
-from variantlab.submission import Piece, Submission, read_notebook, read_pdf, read_submission
-from variantlab.train import fit
+from variantlab.exam.student import ROLL_PATTERN, parse_dob, parse_program, parse_roll, parse_student
+from variantlab.training.checkpoint import KEYS as CHECKPOINT_KEYS
+from variantlab.training.checkpoint import load_checkpoint, save_checkpoint
+from variantlab.training.config import FitSpec, TrainConfig, get_profile, override
+from variantlab.training.train import fit
 
 settings.register_profile("ci", max_examples=150, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -19,11 +19,20 @@ from pathlib import Path
 
 import pytest
 
+from variantlab.check.grading import (
+    ERRORS,
+    Entry,
+    Outcome,
+    check_class,
+    check_entry,
+    entries_of,
+    run_checks,
+    write_sheet,
+)
+from variantlab.check.rubric import load_rubric
+from variantlab.check.submission import read_submission
+from variantlab.course.roster import read_roster
 from variantlab.errors import UserError
-from variantlab.grading import ERRORS, Entry, Outcome, check_class, check_entry, entries_of, run_checks, write_sheet
-from variantlab.roster import read_roster
-from variantlab.rubric import load_rubric
-from variantlab.submission import read_submission
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate, notebook, pdf, plan, roster

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from variantlab.grading import ClassCheck, check_class, sheet_page
-from variantlab.rubric import load_rubric
+from variantlab.check.grading import ClassCheck, check_class, sheet_page
+from variantlab.check.rubric import load_rubric
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate, roster

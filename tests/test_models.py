@@ -5,11 +5,18 @@ import math
 import pytest
 import torch
 
-from variantlab.config import get_profile, override
 from variantlab.errors import UserError
-from variantlab.models import CNN, Autoencoder, build_ae_classifier, build_autoencoder, build_cnn, encoder_widths
-from variantlab.rules import derive
-from variantlab.student import parse_student
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
+from variantlab.training.config import get_profile, override
+from variantlab.training.models import (
+    CNN,
+    Autoencoder,
+    build_ae_classifier,
+    build_autoencoder,
+    build_cnn,
+    encoder_widths,
+)
 
 LAYOUTS = [(3, 2), (4, 1), (5, 1), (5, 2), (6, 1)]
 SHAPES = [(1, 28, 28), (3, 32, 32)]

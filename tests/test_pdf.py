@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from variantlab.document import Heading, table
-from variantlab.pdf import ReportPDF, column_widths, to_pdf
+from variantlab.report.document import Heading, table
+from variantlab.report.pdf import ReportPDF, column_widths, to_pdf
 
 MM = 72 / 25.4  # PDF points per millimetre
 

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from variantlab import pdftext
-from variantlab.check import check_submission
+from variantlab.check import pdftext
+from variantlab.check.check import check_submission
+from variantlab.check.submission import Piece, Submission, read_pdf
 from variantlab.errors import UserError
-from variantlab.student import parse_student
-from variantlab.submission import Piece, Submission, read_pdf
+from variantlab.exam.student import parse_student
 
 FIXTURES = Path(__file__).parent / "pdfs"
 sys.path.insert(0, str(FIXTURES))

@@ -47,7 +47,7 @@ def test_run_starts_without_fcntl_and_resource(tmp_path, fashion_mnist):
     assert (tmp_path / "run" / "results.json").exists()
 
 
-@pytest.mark.parametrize("module", ["variantlab.figures", "variantlab.pipeline", "variantlab.report"])
+@pytest.mark.parametrize("module", ["variantlab.report.figures", "variantlab.pipeline", "variantlab.report.report"])
 def test_importing_variantlab_leaves_the_plotting_backend_alone(module):
     done = subprocess.run([sys.executable, "-c", f"import matplotlib, {module}; print(matplotlib.get_backend())"],
                           capture_output=True, text=True, timeout=300, env=os.environ | {"MPLBACKEND": "svg"})
@@ -61,7 +61,7 @@ def test_a_class_check_starts_without_fcntl_and_resource(tmp_path):
     (tmp_path / "class.csv").write_text("roll,dob,program\nB20AI093,04/04/00,btech\n")
     done = python(f"""
         import warnings
-        from variantlab.grading import check_class
+        from variantlab.check.grading import check_class
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             result = check_class({str(folder)!r}, {str(tmp_path / "class.csv")!r}, out={str(tmp_path / "out")!r},

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from variantlab.config import FitSpec, RunSpec, get_profile, make_profile
+from variantlab.course.sweep import finished
 from variantlab.errors import UserError
-from variantlab.models import build
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
 from variantlab.pipeline import check_out
 from variantlab.provenance import code_digest
-from variantlab.results import from_json, read_results, to_json, write_results
-from variantlab.rules import derive
-from variantlab.student import parse_student
-from variantlab.sweep import finished
-from variantlab.train import matmul_precision
+from variantlab.training.config import FitSpec, RunSpec, get_profile, make_profile
+from variantlab.training.models import build
+from variantlab.training.results import from_json, read_results, to_json, write_results
+from variantlab.training.train import matmul_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = sorted((ROOT / "docs" / "results").rglob("*.json"))
@@ -118,17 +118,17 @@ def test_the_code_digest_follows_the_training_code_only(tmp_path):
 
     def edited(module: str) -> str:
         """The digest of a copy of the package with one module changed."""
-        copy = tmp_path / (module or "unchanged")
-        copy.mkdir()
-        for source in package.glob("*.py"):
-            (copy / source.name).write_bytes(source.read_bytes())
+        copy = tmp_path / (module.replace("/", "-") or "unchanged")
+        for source in package.rglob("*.py"):
+            (copy / source.relative_to(package)).parent.mkdir(parents=True, exist_ok=True)
+            (copy / source.relative_to(package)).write_bytes(source.read_bytes())
         if module:
             (copy / module).write_text((copy / module).read_text() + "\n# changed\n")
         return code_digest(copy)
 
     assert edited("") == code_digest(package) == RunSpec(VARIANT, get_profile("fast"), 0).identity()["code"]
-    assert edited("report.py") == code_digest(package)  # presenting a result is not training it
-    assert edited("train.py") != code_digest(package) != edited("models.py")
+    assert edited("report/report.py") == code_digest(package)  # presenting a result is not training it
+    assert edited("training/train.py") != code_digest(package) != edited("training/models.py")
 
 
 def test_a_folder_trained_by_other_code_is_refused_by_name(tmp_path):

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from variantlab.adjustments import OTHER, read_adjustments
-from variantlab.check import ASPECTS, check
+from variantlab.check.adjustments import OTHER, read_adjustments
+from variantlab.check.check import ASPECTS, check
+from variantlab.check.rubric import Seen, load_rubric, mark, mark_missing, parse_rubric, seen_in
+from variantlab.check.submission import read_submission
 from variantlab.errors import UserError
-from variantlab.rubric import Seen, load_rubric, mark, mark_missing, parse_rubric, seen_in
-from variantlab.student import parse_student
-from variantlab.submission import read_submission
+from variantlab.exam.student import parse_student
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate, notebook, plan
@@ -50,7 +50,7 @@ def marked(path: Path, rubric=None, adjustments=(), names=None):
 
 
 def rubric_with(**changes) -> object:
-    data = tomllib.loads((files("variantlab") / "rubric_default.toml").read_text())
+    data = tomllib.loads((files("variantlab.check") / "rubric_default.toml").read_text())
     return parse_rubric(data | changes, "test")
 
 
@@ -245,7 +245,7 @@ def test_a_student_with_nothing_checked_has_no_marks_but_what_the_grader_gives(t
 
 
 def test_a_rubric_mistake_is_one_line_naming_it(tmp_path):
-    data = tomllib.loads((files("variantlab") / "rubric_default.toml").read_text())
+    data = tomllib.loads((files("variantlab.check") / "rubric_default.toml").read_text())
     item = data["item"][0]
     cases = [
         ({"item": [item | {"score": "vibes"}]}, "score = 'vibes': one of aspect"),

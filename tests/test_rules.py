@@ -3,8 +3,8 @@
 import pytest
 
 from variantlab.errors import UserError
-from variantlab.rules import RULES, Variant, deciding_rules, derive, facts_of
-from variantlab.student import parse_student
+from variantlab.exam.rules import RULES, Variant, deciding_rules, derive, facts_of
+from variantlab.exam.student import parse_student
 
 
 def variant(dob="18/03/02", roll="B20AI052", program="btech") -> Variant:

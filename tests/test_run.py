@@ -17,14 +17,16 @@ import pytest
 import torch
 
 import variantlab
-from variantlab import datasets
-from variantlab.config import REASONS
-from variantlab.datasets import select_classes
-from variantlab.figures import FIGURES
+from variantlab.data import datasets
+from variantlab.data.datasets import select_classes
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
 from variantlab.locks import folder_lock
-from variantlab.results import read_results, to_json
-from variantlab.rules import derive
-from variantlab.student import parse_student
+from variantlab.report.figures import FIGURES
+from variantlab.training.config import REASONS
+from variantlab.training.results import read_results, to_json
+
+pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = dict(dob="18/03/02", roll="B20AI052", program="btech", first="Ayush", last="Abrol")
@@ -76,8 +78,6 @@ def test_results_json(run_dir):
 
 LOAD_WITH_TORCH_ALONE = """
 import sys, torch
-
-pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
 program = torch.export.load(sys.argv[1]).module()
 x, y = torch.load(sys.argv[2])
 with torch.no_grad():

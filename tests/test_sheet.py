@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from variantlab import baselines, sheet
-from variantlab.config import CLASSIFIERS, make_profile
-from variantlab.document import Link, Paragraph, table
-from variantlab.roster import Row
-from variantlab.rules import derive
-from variantlab.student import parse_student
-from variantlab.sweep import SummaryRow, plan_groups, summary_page
+from variantlab.course.roster import Row
+from variantlab.course.sweep import SummaryRow, plan_groups, summary_page
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
+from variantlab.report import sheet
+from variantlab.report.document import Link, Paragraph, table
+from variantlab.training import baselines
+from variantlab.training.config import CLASSIFIERS, make_profile
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]

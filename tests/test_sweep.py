@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from variantlab import baselines
+from variantlab.course.roster import read_roster
+from variantlab.course.sweep import write_summary
 from variantlab.errors import UserError
-from variantlab.roster import read_roster
-from variantlab.rules import derive
-from variantlab.student import parse_student
-from variantlab.sweep import write_summary
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
+from variantlab.training import baselines
 
 pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
 

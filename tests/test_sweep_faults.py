@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from variantlab.checkpoint import load_checkpoint
-from variantlab.sweep import sweep
+from variantlab.course.sweep import sweep
+from variantlab.training.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
 

@@ -1,8 +1,8 @@
 """The text reader (textscan.py) on its own: paragraphs joined before any pattern reads them, the question each
 sentence falls under, the student's details (a roll number in a file's name too), and aspects stated."""
 
-from variantlab import textscan
-from variantlab.submission import Piece
+from variantlab.check import textscan
+from variantlab.check.submission import Piece
 
 
 def test_hand_wrapped_lines_are_one_paragraph_and_hyphens_rejoin():

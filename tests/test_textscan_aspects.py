@@ -2,8 +2,8 @@
 datasets named without the word 'data', classes named by the ones removed, and code shown in a README or left in a
 comment, which states nothing. Each misreading here would accuse an honest student, each miss costs a not_found."""
 
-from variantlab import textscan
-from variantlab.submission import Piece, script_pieces
+from variantlab.check import textscan
+from variantlab.check.submission import Piece, script_pieces
 
 
 def stated(text: str, kind: str = "prose", name: str = "README.md") -> dict[str, list]:

@@ -11,15 +11,15 @@ import time
 import pytest
 import torch
 
-from variantlab.batches import DeviceBatches
-from variantlab.checkpoint import load_checkpoint
-from variantlab.config import FitSpec, TrainConfig, get_profile
-from variantlab.datasets import select_classes, to_float
+from variantlab.data.batches import DeviceBatches
+from variantlab.data.datasets import select_classes, to_float
 from variantlab.errors import TrainingDiverged, UserError
-from variantlab.models import build_cnn
-from variantlab.rules import derive
-from variantlab.student import parse_student
-from variantlab.train import WeightAverage, evaluate_batches, fit
+from variantlab.exam.rules import derive
+from variantlab.exam.student import parse_student
+from variantlab.training.checkpoint import load_checkpoint
+from variantlab.training.config import FitSpec, TrainConfig, get_profile
+from variantlab.training.models import build_cnn
+from variantlab.training.train import WeightAverage, evaluate_batches, fit
 
 pytestmark = pytest.mark.trains  # trains real models: `make quick` leaves these out
 

@@ -4,8 +4,8 @@ rule mistyped in rules.RULES (or a wrong count of variants) fails here rather th
 import datetime as dt
 import random
 
-from variantlab.rules import derive, distinct_variants
-from variantlab.student import parse_student
+from variantlab.exam.rules import derive, distinct_variants
+from variantlab.exam.student import parse_student
 
 
 def oracle(day: int, month: int, year: int, abc: str, program: str) -> dict:

@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from variantlab.errors import UserError
-from variantlab.rules import AUGMENTATIONS, derive, variant_table
-from variantlab.student import DOB_HELP, parse_program, parse_roll, parse_student
+from variantlab.exam.rules import AUGMENTATIONS, derive, variant_table
+from variantlab.exam.student import DOB_HELP, parse_program, parse_roll, parse_student
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Derive a student's exam variant, train its models on the real data, write the report.")
@@ -90,7 +90,7 @@ def data_info(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DA
               as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
     """Where the dataset's files were found, and the sizes of the class subset."""
     with user_errors():
-        from variantlab.datasets import load, select_classes
+        from variantlab.data.datasets import load, select_classes
 
         subset = select_classes(load(dataset, data_dir), parse_classes(classes))
     train, test = subset.class_counts(subset.train), subset.class_counts(subset.test)
@@ -112,7 +112,7 @@ def data_import(folder: str = typer.Argument(..., help="A folder holding the dat
                 dataset: str = DATASET):
     """Verify a folder of dataset files and copy it into variantlab's cache; every command then finds it."""
     with user_errors():
-        from variantlab.datasets import import_folder
+        from variantlab.data.datasets import import_folder
 
         target = import_folder(dataset, Path(folder))
     typer.echo(f"{dataset}: verified and imported into {target}")
@@ -129,10 +129,10 @@ def data_show(dataset: str = DATASET, classes: str = CLASSES, data_dir: str = DA
     with user_errors():
         import torch
 
-        from variantlab.augment import for_variant
-        from variantlab.config import get_profile
-        from variantlab.datasets import load, select_classes, to_float
-        from variantlab.figures import augmentation_grid
+        from variantlab.data.augment import for_variant
+        from variantlab.data.datasets import load, select_classes, to_float
+        from variantlab.report.figures import augmentation_grid
+        from variantlab.training.config import get_profile
 
         p = get_profile(profile)
         aug = for_variant(augmentation, p.random_noise, p.noise_strength, p.noise_clip)
@@ -200,7 +200,7 @@ def sweep_cmd(roster: str = typer.Argument(..., help="CSV with a header: roll, d
               settings: list[str] = typer.Option([], "--set", help="Override one profile setting, KEY=VALUE.")):
     """Train a whole class on Ray: each distinct variant once, a report per student, a class summary."""
     with user_errors(RESUMES):
-        from variantlab.sweep import sweep, sweep_out
+        from variantlab.course.sweep import sweep, sweep_out
 
         rows = sweep(roster, profile=profile, seeds=seeds, epochs=epochs, train_limit=train_limit, address=address,
                      cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, out=out, data_dir=data_dir,
@@ -250,15 +250,15 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
             if any(given):
                 raise UserError("--roster gives every student's details: --dob, --roll and --program are for one "
                                 "submission")
-            from variantlab.grading import check_class
+            from variantlab.check.grading import check_class
 
             summary = check_class(Path(submission), Path(roster), out=out, workers=workers,
                                   rubric_file=Path(rubric) if rubric else None,
                                   exports=gradebook_exports(moodle, canvas, canvas_export, provisional))
             typer.echo(summary.words())
             return
-        from variantlab.check import Identity, check_submission
-        from variantlab.submission import read_submission
+        from variantlab.check.check import Identity, check_submission
+        from variantlab.check.submission import read_submission
 
         if out or workers or moodle or canvas or canvas_export:
             raise UserError("--out, --workers and the gradebook exports are for a class (--roster); one submission "
@@ -281,7 +281,7 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
 
 def gradebook_exports(moodle: str | None, canvas: str | None, canvas_export: str | None, provisional: bool) -> list:
     """The exports a class check writes into its folder: Moodle's worksheet filled in, a Canvas import."""
-    from variantlab import exports
+    from variantlab.check import exports
 
     if canvas_export and not canvas:
         raise UserError("--canvas-export needs --canvas NAME, the assignment's name in Canvas")
@@ -347,8 +347,8 @@ def print_check(result) -> None:
 
 def print_marks(result, rubric_file: Path | None) -> None:
     """What the rubric gives the submission so far, and in plain words what to look at before handing it in."""
-    from variantlab import rubric
-    from variantlab.plain import Finding
+    from variantlab.check import rubric
+    from variantlab.check.plain import Finding
 
     marking = rubric.load_rubric(rubric_file)
     marks = rubric.mark(result.to_json(), marking)

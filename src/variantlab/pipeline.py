@@ -17,21 +17,24 @@ import torch
 import torchvision
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from variantlab import baselines, figures
 from variantlab.atomic import default_out, write_json
-from variantlab.augment import Augmentation, add_noise, expand_static, for_variant
-from variantlab.batches import DeviceBatches
-from variantlab.config import MODELS, REASONS, TITLES, ClassifierName, ModelName, RunSpec, make_profile
-from variantlab.datasets import ClassSubset, Dataset, load, select_classes, spec_of, to_float
+from variantlab.data.augment import Augmentation, add_noise, expand_static, for_variant
+from variantlab.data.batches import DeviceBatches
+from variantlab.data.datasets import ClassSubset, Dataset, load, select_classes, spec_of, to_float
 from variantlab.errors import UserError
-from variantlab.evaluate import classification_metrics, predict, reconstruction_metrics
-from variantlab.export import export_classifier
-from variantlab.figures import path_of
+from variantlab.exam.rules import derive
+from variantlab.exam.student import Student, parse_student
 from variantlab.locks import folder_lock
-from variantlab.models import Inference, build, feature_map_size
 from variantlab.provenance import source_state
-from variantlab.report import write_report
-from variantlab.results import (
+from variantlab.report import figures
+from variantlab.report.figures import path_of
+from variantlab.report.report import write_report
+from variantlab.training import baselines
+from variantlab.training.config import MODELS, REASONS, TITLES, ClassifierName, ModelName, RunSpec, make_profile
+from variantlab.training.evaluate import classification_metrics, predict, reconstruction_metrics
+from variantlab.training.export import export_classifier
+from variantlab.training.models import Inference, build, feature_map_size
+from variantlab.training.results import (
     AutoencoderResult,
     ClassifierResult,
     DataSummary,
@@ -40,9 +43,7 @@ from variantlab.results import (
     Versions,
     write_results,
 )
-from variantlab.rules import derive
-from variantlab.student import Student, parse_student
-from variantlab.train import autocast_dtype, fit, matmul_precision
+from variantlab.training.train import autocast_dtype, fit, matmul_precision
 
 SEED_OFFSETS = {"cnn": 0, "autoencoder": 1, "ae_classifier": 2, "split": 3, "static": 4, "figures": 5}
 

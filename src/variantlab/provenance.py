@@ -10,22 +10,24 @@ from variantlab import __version__
 
 # The modules whose code decides what a run trains: a change to any of them makes a run another run. The
 # report, figures, sweep, checker and command line only present or schedule what these train.
-TRAINING_MODULES = ("augment", "batches", "catalog", "checkpoint", "config", "datasets", "evaluate", "export",
-                    "models", "pipeline", "rules", "student", "train")
+TRAINING_MODULES = ("data/augment.py", "data/batches.py", "data/datasets.py", "exam/catalog.py", "exam/rules.py",
+                    "exam/student.py", "pipeline.py", "training/checkpoint.py", "training/config.py",
+                    "training/evaluate.py", "training/export.py", "training/models.py", "training/train.py")
 
 
 # The files whose content decides a check's verdicts: a class check reuses a submission's JSON only while these,
 # and the submission's own files, are unchanged.
-CHECK_FILES = ("archive.py", "baselines.json", "baselines.py", "catalog.py", "check.py", "claims.py", "codeparse.py",
-               "codescan.py", "networks.py", "pdftext.py", "rules.py", "student.py", "submission.py", "textscan.py",
-               "trainscan.py")
+CHECK_FILES = ("check/archive.py", "check/check.py", "check/claims.py", "check/codeparse.py", "check/codescan.py",
+               "check/networks.py", "check/pdftext.py", "check/submission.py", "check/textscan.py",
+               "check/trainscan.py", "exam/catalog.py", "exam/rules.py", "exam/student.py", "training/baselines.json",
+               "training/baselines.py")
 
 
 def code_digest(package: Path | None = None) -> str:
     """Twelve hex digits of the training modules' source (this installed package's, unless another folder
     of them is given): equal for equal code, however it was installed (a checkout, a wheel, an edited
     copy), so a run is reused or resumed only by the code that trained it."""
-    return _digest(package or Path(__file__).resolve().parent, tuple(f"{name}.py" for name in TRAINING_MODULES))
+    return _digest(package or Path(__file__).resolve().parent, TRAINING_MODULES)
 
 
 def checker_digest() -> str:

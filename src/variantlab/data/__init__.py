@@ -1,0 +1,3 @@
+"""The real datasets: found, verified by their content, loaded, cut to a variant's classes, augmented and batched on
+the device.
+"""
