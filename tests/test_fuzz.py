@@ -13,6 +13,7 @@ import os
 import pickle
 import stat
 import string
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -37,6 +38,9 @@ from variantlab.training.checkpoint import KEYS as CHECKPOINT_KEYS
 from variantlab.training.checkpoint import load_checkpoint, save_checkpoint
 from variantlab.training.config import FitSpec, TrainConfig, get_profile, override
 from variantlab.training.train import fit
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_archive import report_pdf as one_page_report
 
 settings.register_profile("ci", max_examples=150, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -281,13 +285,7 @@ def test_notebooks(data):
 
 @pytest.fixture(scope="module")
 def report_pdf() -> bytes:
-    from fpdf import FPDF
-
-    document = FPDF()
-    document.add_page()
-    document.set_font("Helvetica", size=10)
-    document.multi_cell(0, 5, "As ABC is even, the dataset is FashionMNIST.\nTest accuracy of the CNN: 97.92 %")
-    return bytes(document.output())
+    return one_page_report()
 
 
 @given(st.data())
