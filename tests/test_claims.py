@@ -155,3 +155,9 @@ def test_a_size_keyed_to_training_is_not_the_test_sets():
     assert claims.sizes_stated(line)["test_size"][0].value == 5074
     assert claims.sizes_stated(textscan.lines([Piece("prose", "We test on 5,000 test images.", "r.md", "")]))[
         "test_size"][0].value == 5000
+
+
+def test_a_training_column_before_the_test_column_is_passed_over():
+    text = ("| Model | Train accuracy | Test accuracy |\n|---|---|---|\n| CNN | 93.10% | 89.46% |\n"
+            "| AE classifier | 86.20% | 84.80% |\n")
+    assert said(read(text)) == [("cnn", 89.46), ("ae_classifier", 84.8)]

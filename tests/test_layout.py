@@ -58,3 +58,23 @@ def test_the_checker_and_the_rules_import_no_torch():
             "print(sorted(m for m in ('torch', 'torchvision', 'ray') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+
+
+def test_the_checker_digest_covers_every_module_a_check_depends_on():
+    """A class check reuses a submission's JSON while the checker digest is unchanged: every module the check
+    reaches (check.py and its imports, transitively), and those that make the rest of the JSON (rubric.py for
+    what marking reads, grading.py for the fingerprint), must be in it."""
+    from variantlab.provenance import CHECK_FILES
+
+    def file_of(module: str) -> str:
+        return "/".join(module.split(".")[1:]) + ".py"
+
+    todo, reached = ["variantlab.check.check", "variantlab.check.rubric"], set()
+    while todo:
+        module = todo.pop()
+        if module in reached or part_of(module) == "foundation":
+            continue
+        reached.add(module)
+        todo += [m for m in imports(PACKAGE / file_of(module)) if (PACKAGE / file_of(m)).exists()]
+    uncovered = ({file_of(m) for m in reached} | {"check/grading.py"}) - set(CHECK_FILES)
+    assert not uncovered, uncovered

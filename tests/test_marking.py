@@ -150,3 +150,17 @@ def test_the_grading_sheet_of_300_fits_a_laptop_screen_and_shows_a_screenshot(ma
     shot = tmp_path / "grading.png"
     in_chromium(page, tmp_path, "", f"--screenshot={shot}")
     assert shot.read_bytes()[16:24] == (1366).to_bytes(4, "big") + (768).to_bytes(4, "big")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--out", "{class}/out"], "is inside the submissions' folder"),
+    (["--workers", "0"], "--workers 0 must be at least 1"),
+    (["--canvas", " "], "--canvas needs the assignment's name"),
+])
+def test_a_class_check_refuses_what_would_go_wrong(marked, tmp_path, args, words):
+    base = marked[0]
+    args = [a.replace("{class}", str(base / "class")) for a in args]
+    out = [] if "--out" in args else ["--out", str(tmp_path / "o")]
+    done = subprocess.run([sys.executable, "-m", "variantlab", "check", str(base / "class"), "--roster",
+                           str(base / "class.csv"), *out, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -254,6 +254,9 @@ def test_a_rubric_mistake_is_one_line_naming_it(tmp_path):
         ({"aspect_verdicts": data["aspect_verdicts"] | {"ok": 2}}, r"ok = 2: a share is a number from 0 to 1"),
         ({"tensorflow": "half"}, "tensorflow = 'half'"),
         ({"item": [item | {"points": -1}]}, "points = -1"),
+        ({"item": [item | {"points": float("inf")}]}, "points = inf: a finite number"),
+        ({"item": [item | {"points": float("nan")}]}, "points = nan: a finite number"),
+        ({"round_to": float("nan")}, "round_to = nan"),
         ({"marks": 3}, "unknown key"),
     ]
     for change, message in cases:

@@ -63,3 +63,15 @@ def test_ligatures_fold_and_markdown_hard_breaks_end_a_paragraph():
     read = textscan.lines([piece])
     assert [line.text for line in read] == ["We use 10 filters in the first layer.", "Flip and noise augmentation.",
                                             "Done."]
+
+
+def test_someone_elses_roll_number_is_not_the_students():
+    text = ("I discussed the approach with B20AI053. My roll number is B20AI052 and my DOB is 01/01/02.\n\n"
+            "Thanks to my friend (roll B20AI053, DOB 15/08/02) for help with Colab.\n\n"
+            "References: https://github.com/someone/B21CS011_minor1\n\n"
+            "The previous batch (B19AI052) had a different question.\n")
+    read = textscan.lines([Piece("markdown", text, "README.md", "")])
+    stated = textscan.details(read)
+    assert (stated.roll, stated.dob) == ("B20AI052", "01/01/02")
+    title_page = textscan.lines([Piece("page", "Deep Learning Report\nAyush Abrol\nB20AI052\n", "r.pdf", "page 1")])
+    assert textscan.details(title_page).roll == "B20AI052"  # a title page's short line

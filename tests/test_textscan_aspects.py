@@ -170,3 +170,9 @@ def test_words_before_a_network_named_are_its_own_unless_they_name_a_part_of_the
 def test_a_kernel_size_is_not_a_layer_count_and_a_dataset_compared_with_is_not_the_one_used():
     assert stated("We use 3 x 3 conv kernels in 5 conv layers.\n")["conv_layers"] == [5]
     assert "dataset" not in stated("Training took longer than it does on MNIST data.\n")
+
+
+def test_a_layout_tried_and_left_states_nothing():
+    assert "conv_layers" not in stated("I also tried 3 conv layers first but switched to 4 as required.\n")
+    assert "conv_layers" not in stated("Earlier experiments with 2 conv layers underfit, so the final model uses 4.\n")
+    assert "conv_layers" not in stated("The model with 2 conv layers scored less than the one with 4 conv layers.\n")

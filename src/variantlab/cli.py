@@ -230,13 +230,14 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
                                          "last): check every submission in the folder against its student."),
               out: str = typer.Option(None, "--out", help="With --roster: the output folder "
                                       "[default: checks/<folder name>]."),
-              workers: int = typer.Option(None, "--workers", help="With --roster: processes [default: one a CPU]."),
+              workers: int | None = typer.Option(None, "--workers",
+                                                 help="With --roster: processes [default: one a CPU]."),
               rubric: str = typer.Option(None, "--rubric", help="A rubric (TOML) to mark by [default: the exam "
                                          "paper's, rubric_default.toml]."),
               moodle: str = typer.Option(None, "--moodle-worksheet", help="With --roster: Moodle's grading "
                                          "worksheet (CSV) downloaded from the assignment, to fill in with the marks."),
-              canvas: str = typer.Option(None, "--canvas", help="With --roster: write a Canvas gradebook import for "
-                                         "this assignment name."),
+              canvas: str | None = typer.Option(None, "--canvas", help="With --roster: write a Canvas gradebook import "
+                                                "for this assignment name."),
               canvas_export: str = typer.Option(None, "--canvas-export", help="With --canvas: a gradebook exported "
                                                 "from Canvas, whose students and ids to keep."),
               provisional: bool = typer.Option(False, "--provisional", help="Export totals even where manual items "
@@ -260,9 +261,9 @@ def check_cmd(submission: str = typer.Argument(..., help="A notebook, script, PD
         from variantlab.check.check import Identity, check_submission
         from variantlab.check.submission import read_submission
 
-        if out or workers or moodle or canvas or canvas_export:
-            raise UserError("--out, --workers and the gradebook exports are for a class (--roster); one submission "
-                            "prints its check")
+        if out or workers is not None or moodle or canvas is not None or canvas_export or provisional:
+            raise UserError("--out, --workers, the gradebook exports and --provisional are for a class (--roster); "
+                            "one submission prints its check")
         if (roll is None) != (program is None) or (dob and not roll):
             raise UserError("give --roll and --program together (and --dob, or the aspects it decides stay "
                             "unknown), or none of them: then the submission's own details are used")
@@ -283,6 +284,8 @@ def gradebook_exports(moodle: str | None, canvas: str | None, canvas_export: str
     """The exports a class check writes into its folder: Moodle's worksheet filled in, a Canvas import."""
     from variantlab.check import exports
 
+    if canvas is not None and not canvas.strip():
+        raise UserError("--canvas needs the assignment's name in Canvas, e.g. --canvas 'Minor 1'")
     if canvas_export and not canvas:
         raise UserError("--canvas-export needs --canvas NAME, the assignment's name in Canvas")
     chosen = []

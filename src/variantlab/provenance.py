@@ -15,12 +15,14 @@ TRAINING_MODULES = ("data/augment.py", "data/batches.py", "data/datasets.py", "e
                     "training/evaluate.py", "training/export.py", "training/models.py", "training/train.py")
 
 
-# The files whose content decides a check's verdicts: a class check reuses a submission's JSON only while these,
-# and the submission's own files, are unchanged.
-CHECK_FILES = ("check/archive.py", "check/check.py", "check/claims.py", "check/codeparse.py", "check/codescan.py",
-               "check/networks.py", "check/pdftext.py", "check/submission.py", "check/textscan.py",
-               "check/trainscan.py", "exam/catalog.py", "exam/rules.py", "exam/student.py", "training/baselines.json",
-               "training/baselines.py")
+# The files whose content decides what a class check keeps of a submission (its verdicts, claims, what marking
+# reads of it, its fingerprint): its JSON is reused only while these, and the submission's own files, are
+# unchanged. tests/test_layout.py checks every module check.py reaches is here.
+CHECK_FILES = ("check/adjustments.py", "check/archive.py", "check/check.py", "check/claims.py", "check/codeparse.py",
+               "check/codescan.py", "check/grading.py", "check/networks.py", "check/pdftext.py", "check/plain.py",
+               "check/rubric.py", "check/submission.py", "check/textscan.py", "check/trainscan.py", "exam/catalog.py",
+               "exam/rules.py", "exam/student.py", "training/baselines.json", "training/baselines.py",
+               "training/config.py", "training/results.py")
 
 
 def code_digest(package: Path | None = None) -> str:

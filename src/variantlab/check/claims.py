@@ -242,7 +242,7 @@ class Reader:
                 for c, n in zip(values, mentions, strict=True)]
 
     def row_claims(self, line: Line, cells: list[str]) -> list[Claim]:
-        """A table row: the first number of its value cells, where its key or its column speaks of accuracy."""
+        """A table row: the first number of the first value cell whose key or column speaks of a test accuracy."""
         numeric = [i for i, c in enumerate(cells) if i > 0 and NUMBER_OR_COUNT.search(c)
                    and any(as_claim(m, line) for m in NUMBER_OR_COUNT.finditer(c))]
         if not numeric:
@@ -250,19 +250,20 @@ class Reader:
                 self.header = cells
                 self.header_piece = line.piece
             return []
-        column = numeric[0]
-        heading = self.header[column] if self.header and column < len(self.header) else ""
         key = cells[0]
-        words = f"{key} {heading}"
-        if not ACC_WORD.search(words) or OTHERS.search(words) or not_test(words):
-            return []
-        match = next(m for m in NUMBER_OR_COUNT.finditer(cells[column]) if as_claim(m, line))
-        if not_a_result(cells[column], match):
-            return []
-        claim = as_claim(match, line)
-        assert claim is not None
-        per_class = bool(PER_CLASS.search(key)) or bool(re.fullmatch(r"\d", key.strip()))
-        return [self.attributed(replace(claim, per_class=per_class), line, key, len(key), len(key))]
+        for column in numeric:  # the first column the key or its heading says is a test accuracy ("Train", no)
+            heading = self.header[column] if self.header and column < len(self.header) else ""
+            words = f"{key} {heading}"
+            if not ACC_WORD.search(words) or OTHERS.search(words) or not_test(words):
+                continue
+            match = next(m for m in NUMBER_OR_COUNT.finditer(cells[column]) if as_claim(m, line))
+            if not_a_result(cells[column], match):
+                continue
+            claim = as_claim(match, line)
+            assert claim is not None
+            per_class = bool(PER_CLASS.search(key)) or bool(re.fullmatch(r"\d", key.strip()))
+            return [self.attributed(replace(claim, per_class=per_class), line, key, len(key), len(key))]
+        return []
 
     def attributed(self, claim: Claim, line: Line, clause: str, in_clause: int, in_sentence: int) -> Claim:
         """The claim with its network, from the nearest level that names one: its clause, its sentence, its

@@ -384,6 +384,10 @@ def check_class(folder: Path, roster: Path, out: str | Path | None = None, worke
     out_dir = default_out(out, "checks", Path(folder).name or "class").resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"output path {out_dir} is a file; give a folder")
+    if out_dir.is_relative_to(Path(folder).resolve()):  # its files would be the next run's entries
+        raise UserError(f"output folder {out_dir} is inside the submissions' folder {folder}; give one outside it")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers {workers} must be at least 1")
     adjusting = read_adjustments(out_dir / ADJUSTMENTS, marking, [r.roll for r in rows])
     entries = [replace(e, key=entry_key(e, students[e.roll])) if e.roll else e
                for e in entries_of(Path(folder), list(students))]

@@ -130,7 +130,7 @@ def parse_rubric(data: dict, source: str) -> Rubric:
     if tensorflow not in ("all", "code"):
         fail(f"tensorflow = {tensorflow!r}: give \"all\" (no marks at all) or \"code\" (none for the code's items)")
     round_to = data.get("round_to", 0.01)
-    if not isinstance(round_to, int | float) or isinstance(round_to, bool) or round_to <= 0:
+    if not isinstance(round_to, int | float) or isinstance(round_to, bool) or not 0 < round_to < math.inf:
         fail(f"round_to = {round_to!r}: give a positive number, e.g. 0.5")
     shares = {name: verdict_shares(data.get(name, {}), verdicts, name, fail)
               for name, verdicts in (("aspect_verdicts", ASPECT_VERDICTS), ("claim_verdicts", CLAIM_VERDICTS))}
@@ -183,8 +183,8 @@ def parse_item(table, number: int, fail) -> Item:
     item_id, score, points = table["id"], table["score"], table["points"]
     if not isinstance(item_id, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", item_id) or item_id == OTHER:
         fail(f"{label}: id must be letters, digits, '.', '_' or '-', and not {OTHER!r}")
-    if not isinstance(points, int | float) or isinstance(points, bool) or points < 0:
-        fail(f"{label}: points = {points!r}: a number of 0 or more")
+    if not isinstance(points, int | float) or isinstance(points, bool) or not 0 <= points < math.inf:
+        fail(f"{label}: points = {points!r}: a finite number of 0 or more")
     if score not in SCORERS:
         fail(f"{label}: score = {score!r}: one of {', '.join(SCORERS)}")
     needs = {"aspect": ("aspect", ASPECTS), "claim": ("network", CLASSIFIERS), "handin": ("handin", HANDINS),

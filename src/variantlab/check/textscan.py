@@ -22,7 +22,8 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 COUNT = r"(\d|one|two|three|four|five|six|seven|eight)"
 # "no" but not "No. of filters" (number of)
 NEGATION = re.compile(r"\b(not|no(?!\.?\s*of\b)|never|instead|rather than|without|isn't|aren't|don't|doesn't|didn't|"
-                      r"unlike|alternatively|could have|would have)\b", re.I)
+                      r"unlike|alternatively|could have|would have|tried|initially|earlier|at first|switched|"
+                      r"abandon\w*|first attempt)\b", re.I)  # the last: a value tried and left is no statement
 CODE_LIKE = re.compile(r"^\s*[\w.\[\]]+\s*=\s*[\w.]+\(|^\s*(import|from|def|class|return|for|if|print)\b|"
                        r"^\s*[\w.]+\(.*\)\s*[,;]?\s*$")
 
@@ -348,7 +349,7 @@ PART_OF = re.compile(r"\b(?:next|other|remaining|last|following|subsequent|addit
 def layout_of(text: str) -> tuple[int | None, int | None]:
     """(conv layers, pool layers) a line states: '4 conv layers and 1 MaxPooling layer', '4 conv + 1 pool', '4-Conv',
     'a 2-layered CNN', or a table row as a PDF's text gives it, 'Conv layers 4'."""
-    counts = []
+    counts: list[int | None] = []
     for kind in (CONV, POOL):
         befores = [m for m in re.finditer(NOT_A_SIZE + COUNT + rf"[\s-]{{0,3}}{kind}(?:\s{{0,3}}[\w-]{{0,20}}"
                                           r"\s{0,3}layers?)?\b", text, re.I)
@@ -357,6 +358,9 @@ def layout_of(text: str) -> tuple[int | None, int | None]:
             befores += list(re.finditer(NOT_A_SIZE + COUNT + r"[\s-]{0,3}layer(?:ed)?\s{1,3}(?:CNN|conv\w*)\b",
                                         text, re.I))
         after = re.search(rf"\b{kind}\s{{0,3}}layers\W{{0,3}}(\d)\b", text, re.I)
+        if len({_count(m.group(1)) for m in befores}) > 1:  # "tried 3 conv layers, then 4": two counts, none stated
+            counts.append(None)
+            continue
         match = min(befores, key=lambda m: m.start()) if befores else after
         counts.append(_count(match.group(1)) if match else None)
     return counts[0], counts[1]
@@ -522,17 +526,27 @@ class Details:
 ROLL = re.compile(r"(?<![A-Za-z0-9])([BMPD]\d{2}[A-Z]{2,4}\d{3})(?![0-9])", re.I)
 
 
+SOMEONE_ELSE = re.compile(r"\b(friend|thank|senior|junior|batch|classmate|colleague|credit|discuss\w*|previous|"
+                          r"reference|https?://|github|www\.)", re.I)
+SELF = re.compile(r"\broll\b|\bname\b|\bstudent\b|\bsubmitted by\b|\bmy\b|\bI am\b|\bDOB\b|\bdate of birth\b",
+                  re.I)
+
+
 def details(read: list[Line], files: tuple[str, ...] = ()) -> Details:
-    """The first statement of each detail; a roll number only in the files' names (`m22ma007_q1.py`) counts."""
+    """The first statement of each detail about the student: a roll number on a title page's short line or in a
+    sentence about the student, never one that names someone else's (a friend, an earlier batch, a link); a roll
+    number only in the files' names (`m22ma007_q1.py`) counts."""
     found: dict[str, str] = {}
     for line in read:
         text = line.text
+        if SOMEONE_ELSE.search(text):  # a friend's roll, an earlier batch's, a repository's: not the student's
+            continue
         date = re.search(r"(?:DD\s*/\s*MM\s*/\s*YY(?:YY)?|date of birth|d\.?o\.?b\.?|born)[^0-9\n]{0,15}"
                          r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})\b", text, re.I)
         if date:
             found.setdefault("dob", "/".join(date.groups()))
         roll = ROLL.search(text)
-        if roll:
+        if roll and (len(text) < 60 or SELF.search(text)):  # a title page's line, or one about the student
             found.setdefault("roll", roll.group(1).upper())
         abc = re.search(r"\bABC\s*(?:=|:|-|is)\s*(\d{3})\b", text)
         if abc:
