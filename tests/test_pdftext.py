@@ -30,7 +30,11 @@ from variantlab.exam.student import parse_student
 FIXTURES = Path(__file__).parent / "pdfs"
 sys.path.insert(0, str(FIXTURES))
 from gdocs_layout import Paragraph, TableRow  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
 from gdocs_layout import pdf as gdocs_pdf  # noqa: E402
+
+from test_grading import pdf_of  # noqa: E402
 
 
 def text_lines(pieces: list[Piece]) -> list[str]:
@@ -178,16 +182,7 @@ def raw_pdf(content: bytes, form: bytes | None = None) -> bytes:
         objects.append(b"<< %s/Length %d /Filter /FlateDecode >>\nstream\n" % (extra, len(squeezed)) + squeezed
                        + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return pdf_of(objects)
 
 
 def deflated(data: bytes) -> bytes:

@@ -273,8 +273,8 @@ def network_defaults(submission: Submission, code: dict[str, list[Found]],
     for aspect, network in built:
         for found in code.get(aspect, []):
             per_file.setdefault(found.where.split(", ")[0], set()).add(network)
-    for line in read:
-        per_file.setdefault(line.piece.file, set()).update(n for _, n in claims.named(line.paragraph))
+    for file, paragraph in {(line.piece.file, line.paragraph) for line in read}:  # each sentence shares its own
+        per_file.setdefault(file, set()).update(n for _, n in claims.named(paragraph))
     everywhere: set[claims.Network] = set().union(*per_file.values())
     defaults: dict[str, claims.Network] = {}
     for name, networks in per_file.items():
